@@ -1,0 +1,90 @@
+# MemberPulse: `make demo` runs the pipeline on the embedded local stack, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := ingest scoring campaigns notifier
+
+.PHONY: help install system-deps up down status clean lint format types imports docs docs-check \
+        compose-check promtool-check check test test-unit test-integration test-e2e demo
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+install: system-deps $(VENV)/.synced ## Install system packages and the locked Python environment
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	uv sync --frozen
+	@touch $@
+
+system-deps: ## Debian packages the stack and checks need (installed only when missing)
+	@bash deploy/local/system-deps.sh
+
+up: install ## Start Kafka and Postgres on 127.0.0.1, create topics, roles, schemas
+	@bash deploy/local/stack.sh up
+
+down: ## Stop the local stack (data is kept; `make clean` removes it)
+	@bash deploy/local/stack.sh down
+
+status: ## Report every part of the local stack
+	@bash deploy/local/stack.sh status
+
+clean: ## Stop the stack and delete its data
+	@bash deploy/local/stack.sh clean
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+types: install ## mypy (strict on shared/ and every domain/)
+	$(VENV)/bin/mypy shared services tests
+
+imports: install ## import-linter contracts: services are independent, domains do no I/O
+	$(VENV)/bin/lint-imports
+
+docs: install ## Regenerate docs/asyncapi/ and docs/schemas/ from the code
+	@mkdir -p docs/asyncapi
+	@for s in $(SERVICES); do \
+	  $(VENV)/bin/faststream docs gen --yaml services.$$s.entrypoints.asyncapi:app --out docs/asyncapi/$$s.yaml >/dev/null || exit 1; \
+	done
+	$(PY) -m shared.contracts.schemas docs/schemas
+
+docs-check: install ## Fail when AsyncAPI or JSON Schema documents drift from the code
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	for s in $(SERVICES); do \
+	  $(VENV)/bin/faststream docs gen --yaml services.$$s.entrypoints.asyncapi:app --out $$tmp/$$s.yaml >/dev/null || exit 1; \
+	  diff -u docs/asyncapi/$$s.yaml $$tmp/$$s.yaml || { echo "docs/asyncapi/$$s.yaml drifted: run make docs"; exit 1; }; \
+	done
+	$(PY) -m shared.contracts.schemas --check docs/schemas
+
+compose-check: install ## Validate docker-compose.yml against the compose-spec schema (no engine needed)
+	$(VENV)/bin/check-jsonschema --schemafile deploy/compose/compose-spec.json docker-compose.yml
+
+promtool-check: system-deps ## promtool check config and rules
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check config deploy/prometheus/prometheus.local.yml
+	promtool check rules deploy/prometheus/rules/*.yml
+
+check: lint types imports docs-check compose-check promtool-check ## Every static gate
+
+test-unit: install ## Unit tests (pure, no stack)
+	$(PY) -m pytest tests/unit -q
+
+test-integration: install ## Integration tests against the real stack (make up first)
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: install ## End-to-end: the four services as processes against the real stack
+	$(PY) -m pytest tests/e2e -q
+
+# Everything, from a fresh machine: install, start the stack, gates, all tests, stop the stack.
+test: install ## Install, start the stack, run every gate and test, stop the stack
+	@bash deploy/local/run-tests.sh
+
+demo: up ## Start the stack and the four services, push events end to end, print what happened
+	$(PY) -m tools.demo

@@ -1,0 +1,1 @@
+"""ingest: upstream chat and purchase records in, clean member events out."""

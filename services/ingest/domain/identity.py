@@ -1,0 +1,12 @@
+"""Member identity: PII is hashed at the edge, so raw ids never leave ingest."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def pseudonymous_member_id(id_type: str, raw_id: str, salt: bytes) -> str:
+    """A stable member id from an upstream identifier: keyed hash, so it cannot be reversed by lookup."""
+    digest = hmac.new(salt, f"{id_type.strip().lower()}:{raw_id.strip()}".encode(), hashlib.sha256).hexdigest()
+    return f"m_{digest[:32]}"

@@ -1,0 +1,1 @@
+"""notifier's pure domain: channel choice and message rendering rules. No I/O imports here."""

@@ -1,0 +1,1 @@
+"""scoring's pure domain: member state and its transitions. No I/O imports here."""

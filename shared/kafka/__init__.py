@@ -1,0 +1,1 @@
+"""Kafka plumbing: batch consumption with effectively-once semantics, DLQ, outbox relay, topic admin."""

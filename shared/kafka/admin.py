@@ -1,0 +1,56 @@
+"""Topic administration from the registry: create what is missing, report what differs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.contracts.topics import TopicSpec
+
+
+async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec], timeout_s: float = 30.0) -> list[str]:
+    """Create every topic of ``specs`` that does not exist yet; return the names created."""
+    specs = list(specs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        created = []
+        for spec in missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config)],
+                    timeout_ms=int(timeout_s * 1000),
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:  # another bootstrap won the race
+                pass
+        if created:
+            await _wait_for_metadata(admin, {spec.name for spec in missing}, timeout_s)
+        return created
+    finally:
+        await admin.close()
+
+
+async def _wait_for_metadata(admin: AIOKafkaAdminClient, names: set[str], timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        if names <= set(await admin.list_topics()):
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"topics not visible after {timeout_s}s: {sorted(names)}")
+
+
+async def describe_partitions(bootstrap_servers: str, names: Iterable[str]) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(names))
+        return {t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code")}
+    finally:
+        await admin.close()

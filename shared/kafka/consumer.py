@@ -1,0 +1,297 @@
+"""Batch consumption with effectively-once effects.
+
+For each ``getmany`` batch: decode every record (bad input becomes a dead letter, never an
+exception that stalls the partition), then in ONE Postgres transaction claim the event ids
+in the inbox (duplicates are skipped), let the service apply the fresh ones and queue its
+output in the outbox, write the dead letters to the outbox too; only after that commit are
+the Kafka offsets committed. A crash anywhere replays the batch, and the inbox absorbs it.
+
+Why aiokafka and not FastStream's batch subscriber (0.7): its default ack policy commits
+before processing (at-most-once), ``ACK`` commits after errors too, a batch ``nack()``
+rewinds only one partition, and it offers no hook to hold a rebalance until the in-flight
+batch has committed. Here the consumer owns all of that explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from shared.kafka.records import Decoded, Decoder, RawRecord, Rejected, Rejection, UnitOfWork, dead_letter
+from shared.observability import metrics
+from shared.observability.logging import get_logger
+from shared.postgres import inbox, outbox
+from shared.settings import KafkaSettings
+
+T = TypeVar("T")
+Handler = Callable[[UnitOfWork, Sequence[Decoded[T]]], Awaitable[None]]
+
+# Errors that say "try again later", not "this input is bad": the partition waits for them.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+log = get_logger(__name__)
+
+
+def by_topic(decoders: Mapping[str, Decoder[T]]) -> Decoder[T]:
+    """One decoder for a consumer of several topics, dispatching on the record's topic."""
+
+    def decode(record: RawRecord) -> Decoded[T]:
+        decoder = decoders.get(record.topic)
+        if decoder is None:
+            raise Rejected("unexpected_topic", f"no decoder for topic {record.topic}")
+        return decoder(record)
+
+    return decode
+
+
+class BatchConsumer(Generic[T]):
+    def __init__(
+        self,
+        *,
+        service: str,
+        topics: Sequence[str],
+        group_id: str,
+        decoder: Decoder[T],
+        handler: Handler[T],
+        pool: asyncpg.Pool,
+        settings: KafkaSettings,
+        dlq_topic: str,
+        max_attempts: int = 5,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 5.0,
+    ) -> None:
+        self.service = service
+        self.topics = list(topics)
+        self.group_id = group_id
+        self._decoder = decoder
+        self._handler = handler
+        self._pool = pool
+        self._settings = settings
+        self._dlq_topic = dlq_topic
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._batch_lock = asyncio.Lock()
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_lag_update = 0.0
+        self._consumer: AIOKafkaConsumer | None = None
+        self.running = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"{self._settings.client_id_prefix}-{self.service}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._settings.session_timeout_ms,
+            heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
+            max_poll_interval_ms=self._settings.max_poll_interval_ms,
+        )
+        self._consumer.subscribe(self.topics, listener=_HoldRebalanceForBatch(self))
+        await self._consumer.start()
+        self.running = True
+
+    async def stop(self) -> None:
+        """Leave the group. Called after ``run`` returned, so no batch is half-applied."""
+        self.running = False
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; the batch in flight then finishes or is abandoned whole."""
+        consumer = self._require_consumer()
+        while not stop.is_set():
+            polled = await consumer.getmany(
+                timeout_ms=self._settings.poll_timeout_ms, max_records=self._settings.max_batch_records
+            )
+            if polled:
+                async with self._batch_lock:
+                    await self._process(polled, stop)
+            await self._update_lag()
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    async def _process(self, polled: Mapping[TopicPartition, Sequence[Any]], stop: asyncio.Event) -> None:
+        started = time.perf_counter()
+        records = [record for batch in polled.values() for record in batch]
+        decoded, rejections = self._decode(records)
+        attempt = 0
+        while True:
+            try:
+                await self._apply_isolating_failures(decoded, rejections)
+                break
+            except TRANSIENT_ERRORS as exc:
+                attempt += 1
+                metrics.RETRIES.labels(self.service).inc()
+                if attempt >= self._max_attempts or stop.is_set():
+                    # Give the batch back: it is fetched again after a pause, so the partition
+                    # waits for the dependency instead of skipping ahead. Nothing was committed.
+                    log.error("batch failed on a transient error; will refetch", attempts=attempt, error=repr(exc))
+                    consumer = self._require_consumer()
+                    for tp, batch in polled.items():
+                        consumer.seek(tp, batch[0].offset)
+                    if not stop.is_set():
+                        await asyncio.sleep(self._backoff_max_s)
+                    return
+                delay = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (attempt - 1))
+                log.warning("transient error, retrying batch", attempt=attempt, delay_s=delay, error=repr(exc))
+                await asyncio.sleep(delay)
+        await self._commit({tp: batch[-1].offset + 1 for tp, batch in polled.items()})
+        metrics.BATCH_SIZE.labels(self.service).observe(len(records))
+        metrics.BATCH_DURATION.labels(self.service).observe(time.perf_counter() - started)
+        self._observe_delays(decoded)
+
+    def _decode(self, records: Sequence[RawRecord]) -> tuple[list[Decoded[T]], list[Rejection]]:
+        decoded: list[Decoded[T]] = []
+        rejections: list[Rejection] = []
+        for record in records:
+            try:
+                decoded.append(self._decoder(record))
+            except Rejected as exc:
+                rejections.append(Rejection(record, exc.code, exc.message))
+            except Exception as exc:  # a decoder bug must not stall the partition either
+                rejections.append(Rejection(record, "decode_error", f"{type(exc).__name__}: {exc}"))
+        return decoded, rejections
+
+    async def _apply_isolating_failures(self, decoded: Sequence[Decoded[T]], rejections: Sequence[Rejection]) -> None:
+        try:
+            await self._apply(decoded, rejections)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            # Something in the batch breaks the handler: apply records one by one so only the
+            # culprit is dead-lettered and everything after it still flows.
+            log.warning("batch failed; isolating the failing record", error=repr(exc))
+            for item in decoded:
+                try:
+                    await self._apply([item], [])
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as item_exc:
+                    message = f"{type(item_exc).__name__}: {item_exc}"
+                    await self._apply([], [Rejection(item.record, "handler_error", message)])
+            if rejections:
+                await self._apply([], rejections)
+
+    async def _apply(self, decoded: Sequence[Decoded[T]], rejections: Sequence[Rejection]) -> None:
+        unique: dict[str, Decoded[T]] = {}
+        for item in decoded:
+            unique.setdefault(item.event_id, item)
+        async with self._pool.acquire() as conn, conn.transaction():
+            ids = [*unique, *(r.inbox_id for r in rejections)]
+            topics = [item.record.topic for item in unique.values()] + [r.record.topic for r in rejections]
+            new_ids = await inbox.claim(conn, ids, topics)
+            fresh = [item for event_id, item in unique.items() if event_id in new_ids]
+            uow = UnitOfWork(conn)
+            if fresh:
+                await self._handler(uow, fresh)
+            dead = [r for r in rejections if r.inbox_id in new_ids] + uow.rejections
+            await outbox.append(conn, [*uow.outgoing, *(dead_letter(self.service, self._dlq_topic, r) for r in dead)])
+        self._count(decoded, fresh, uow.rejections, dead)
+
+    def _count(
+        self,
+        decoded: Sequence[Decoded[T]],
+        fresh: Sequence[Decoded[T]],
+        handler_rejections: Sequence[Rejection],
+        dead: Sequence[Rejection],
+    ) -> None:
+        rejected_by_handler = {(r.record.topic, r.record.partition, r.record.offset) for r in handler_rejections}
+        for item in fresh:
+            if (item.record.topic, item.record.partition, item.record.offset) not in rejected_by_handler:
+                metrics.CONSUMER_RECORDS.labels(self.service, item.record.topic, "applied").inc()
+        fresh_ids = {id(item) for item in fresh}
+        for item in decoded:
+            if id(item) not in fresh_ids:
+                metrics.CONSUMER_RECORDS.labels(self.service, item.record.topic, "duplicate").inc()
+        for rejection in dead:
+            metrics.CONSUMER_RECORDS.labels(self.service, rejection.record.topic, "rejected").inc()
+            metrics.DLQ_RECORDS.labels(self.service, rejection.code).inc()
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._require_consumer().commit(offsets)
+            self._committed.update(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced: the new owner gets these records again and its inbox skips them.
+            log.warning("offset commit failed after DB commit; records will be redelivered", error=repr(exc))
+
+    def _observe_delays(self, decoded: Sequence[Decoded[T]]) -> None:
+        now = time.time()
+        for item in decoded:
+            metrics.PROCESSING_DELAY.labels(self.service, "kafka_timestamp").observe(
+                max(0.0, now - item.record.timestamp / 1000)
+            )
+            if item.event_time is not None:
+                lag = (datetime.now(UTC) - item.event_time).total_seconds()
+                metrics.PROCESSING_DELAY.labels(self.service, "event_time").observe(max(0.0, lag))
+
+    # -- lag -----------------------------------------------------------------------------------
+
+    async def _update_lag(self, every_s: float = 5.0) -> None:
+        now = time.monotonic()
+        if now - self._last_lag_update < every_s:
+            return
+        self._last_lag_update = now
+        consumer = self._require_consumer()
+        assignment = list(consumer.assignment())
+        if not assignment:
+            return
+        try:
+            ends = await consumer.end_offsets(assignment)
+            for tp in assignment:
+                if tp not in self._committed:
+                    self._committed[tp] = await consumer.committed(tp) or 0
+                lag = max(0, ends[tp] - self._committed[tp])
+                metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(lag)
+        except (KafkaError, IllegalStateError) as exc:  # lag is best effort; consumption goes on
+            log.debug("lag update failed", error=repr(exc))
+
+    def forget_partitions(self, partitions: Sequence[TopicPartition]) -> None:
+        for tp in partitions:
+            self._committed.pop(tp, None)
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(self.service, tp.topic, str(tp.partition))
+
+    def _require_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError("consumer not started")
+        return self._consumer
+
+
+class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Revocation waits until the in-flight batch has committed its DB transaction and offsets."""
+
+    def __init__(self, owner: BatchConsumer[Any]) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        async with self._owner._batch_lock:
+            pass
+        metrics.REBALANCES.labels(self._owner.service, "revoked").inc()
+        self._owner.forget_partitions(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        metrics.REBALANCES.labels(self._owner.service, "assigned").inc()

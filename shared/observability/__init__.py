@@ -1,0 +1,1 @@
+"""Observability plumbing: Prometheus metrics, JSON logs, and the /metrics /healthz /readyz server."""

@@ -1,0 +1,1 @@
+"""Postgres plumbing: pool factory, migrations, inbox, outbox and role provisioning."""

@@ -1,0 +1,66 @@
+"""The transactional outbox: records to publish are written in the same transaction as the state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.contracts.envelope import KafkaRecord
+
+
+async def append(conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> None:
+    """Queue records for the relay; they are published only if the surrounding transaction commits."""
+    if not records:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
+        [(r.topic, r.key, r.value, [[name, value.decode()] for name, value in r.headers]) for r in records],
+    )
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    id: int
+    record: KafkaRecord
+
+
+async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[PendingRow]:
+    rows = await conn.fetch(
+        "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+        limit,
+    )
+    return [
+        PendingRow(
+            id=row["id"],
+            record=KafkaRecord(
+                topic=row["topic"],
+                key=row["key"],
+                value=row["value"],
+                headers=tuple((name, value.encode()) for name, value in row["headers"]),
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def mark_published(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
+    await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids))
+
+
+async def backlog(conn: asyncpg.Connection) -> tuple[int, float]:
+    """Unpublished rows and the age in seconds of the oldest one (0 when empty)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age "
+        "FROM outbox WHERE published_at IS NULL"
+    )
+    assert row is not None
+    return int(row["n"]), float(row["age"])
+
+
+async def purge_published(conn: asyncpg.Connection, keep_seconds: float) -> int:
+    status = await conn.execute(
+        "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", keep_seconds
+    )
+    return int(status.split()[-1])

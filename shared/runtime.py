@@ -1,0 +1,148 @@
+"""Runs one service process: pool, migrations, consumers, outbox relay and the HTTP server.
+
+A service describes itself with a ``ServiceDefinition`` (its name, migrations folder, and a
+function that builds its consumers); ``run_service`` wires the plumbing around it, stops
+cleanly on SIGTERM/SIGINT (the batch in flight finishes, nothing is half-applied) and exits
+non-zero if any part dies, so a supervisor restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from shared.contracts.topics import TopicSpec
+from shared.kafka.consumer import BatchConsumer, Handler
+from shared.kafka.producer import idempotent_producer
+from shared.kafka.records import Decoder
+from shared.kafka.relay import OutboxRelay
+from shared.observability.http import ops_app
+from shared.observability.logging import configure, get_logger
+from shared.postgres.pool import create_pool
+from shared.postgres.provision import migrate_service
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What a service's wiring gets to build its consumers and routes with."""
+
+    name: str
+    settings: Settings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    app: FastAPI
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    migrations: Path
+    build_consumers: Callable[[ServiceContext], Sequence[BatchConsumer[Any]]]
+    # Extra routes or background tasks; called once the context exists.
+    extend: Callable[[ServiceContext], None] | None = field(default=None)
+
+
+async def run_service(definition: ServiceDefinition, settings: Settings | None = None) -> int:
+    settings = settings or Settings()
+    configure(definition.name, settings.log_level)
+    name = definition.name
+    dsn = settings.pg.dsn_for(name)
+    applied = await migrate_service(dsn, name, definition.migrations)
+    if applied:
+        log.info("migrations applied", migrations=applied)
+    pool = await create_pool(dsn, min_size=settings.pg.pool_min_size, max_size=settings.pg.pool_max_size)
+    producer = idempotent_producer(settings.kafka, name)
+    await producer.start()
+    stop = asyncio.Event()
+    relay = OutboxRelay(service=name, dsn=dsn, pool=pool, producer=producer, settings=settings.outbox)
+
+    async def database_ready() -> bool:
+        async with pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT 1"))
+
+    consumers: list[BatchConsumer[Any]] = []
+
+    async def consumers_ready() -> bool:
+        return all(consumer.running for consumer in consumers)
+
+    app = ops_app(name, {"postgres": database_ready, "kafka_consumers": consumers_ready})
+    context = ServiceContext(name=name, settings=settings, pool=pool, producer=producer, app=app)
+    consumers.extend(definition.build_consumers(context))
+    if definition.extend is not None:
+        definition.extend(context)
+    for consumer in consumers:
+        await consumer.start()
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.http.host, port=settings.http.port_for(name), log_config=None, lifespan="off")
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    workers = [
+        asyncio.create_task(relay.run(stop), name="outbox-relay"),
+        *(asyncio.create_task(c.run(stop), name=f"consumer-{c.group_id}") for c in consumers),
+    ]
+    http_task = asyncio.create_task(server.serve(), name="http")
+    log.info("service started", http_port=settings.http.port_for(name), topics=[c.topics for c in consumers])
+    stop_task = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stop_task, http_task, *workers], return_when=asyncio.FIRST_COMPLETED)
+    exit_code = 0
+    for task in done:
+        if task is not stop_task and task.exception() is not None:
+            log.error("service part failed", part=task.get_name(), error=repr(task.exception()))
+            exit_code = 1
+        elif task is not stop_task:
+            log.error("service part stopped unexpectedly", part=task.get_name())
+            exit_code = 1
+    stop.set()
+    # Consumers finish the batch in flight, then leave the group; nothing is half-applied.
+    await asyncio.gather(*workers, return_exceptions=True)
+    for consumer in consumers:
+        await consumer.stop()
+    server.should_exit = True
+    await asyncio.gather(http_task, return_exceptions=True)
+    await producer.stop()
+    await pool.close()
+    log.info("service stopped", exit_code=exit_code)
+    return exit_code
+
+
+def batch_consumer(
+    ctx: ServiceContext,
+    *,
+    consumes: Sequence[TopicSpec],
+    decoder: Decoder[Any],
+    handler: Handler[Any],
+    dlq: TopicSpec,
+) -> BatchConsumer[Any]:
+    """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``."""
+    return BatchConsumer(
+        service=ctx.name,
+        topics=[spec.name for spec in consumes],
+        group_id=ctx.name,
+        decoder=decoder,
+        handler=handler,
+        pool=ctx.pool,
+        settings=ctx.settings.kafka,
+        dlq_topic=dlq.name,
+    )
+
+
+def main(definition: ServiceDefinition) -> None:
+    """Entry point of ``python -m services.<name>``."""
+    sys.exit(asyncio.run(run_service(definition)))

@@ -1,0 +1,90 @@
+"""Settings from environment variables (prefix ``MP_``), with defaults for the local stack.
+
+The defaults point at the embedded stack that ``make up`` starts on 127.0.0.1, so a
+developer needs no configuration; Compose and production override them by environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES = ("ingest", "scoring", "campaigns", "notifier")
+DEFAULT_HTTP_PORTS = {"ingest": 8081, "scoring": 8082, "campaigns": 8083, "notifier": 8084}
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MP_KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:39092"
+    client_id_prefix: str = "memberpulse"
+    # Records fetched per poll; one Postgres transaction is made per batch.
+    max_batch_records: int = Field(default=500, ge=1)
+    poll_timeout_ms: int = Field(default=200, ge=1)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    max_poll_interval_ms: int = Field(default=300_000, ge=1000)
+
+
+class PostgresSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MP_PG_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 55432
+    database: str = "memberpulse"
+    # Empty means "the service's own role": user = service name, password = "<service>-dev-password".
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    admin_user: str = "postgres"
+    admin_password: SecretStr = SecretStr("memberpulse-admin")
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=5, ge=1)
+
+    def dsn_for(self, service: str, password: str | None = None) -> str:
+        """The DSN a service connects with: its own role, which can touch only its own schema."""
+        user = self.user or service
+        password = password or self.password.get_secret_value() or dev_password(service)
+        return f"postgresql://{user}:{password}@{self.host}:{self.port}/{self.database}"
+
+    def admin_dsn(self, database: str | None = None) -> str:
+        return (
+            f"postgresql://{self.admin_user}:{self.admin_password.get_secret_value()}"
+            f"@{self.host}:{self.port}/{database or self.database}"
+        )
+
+
+def dev_password(service: str) -> str:
+    """Password of a service role on the local stack; production sets MP_PG_PASSWORD."""
+    return f"{service}-dev-password"
+
+
+class HttpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MP_HTTP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    # 0 means the service's default port from DEFAULT_HTTP_PORTS.
+    port: int = 0
+
+    def port_for(self, service: str) -> int:
+        return self.port or DEFAULT_HTTP_PORTS[service]
+
+
+class RelaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MP_OUTBOX_", extra="ignore")
+
+    batch_size: int = Field(default=500, ge=1)
+    idle_poll_seconds: float = Field(default=0.05, gt=0)
+    # Published rows are kept this long for inspection, then purged.
+    keep_published_seconds: float = Field(default=3600.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything a service process needs, read once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="MP_", extra="ignore")
+
+    log_level: str = "INFO"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    pg: PostgresSettings = Field(default_factory=PostgresSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    outbox: RelaySettings = Field(default_factory=RelaySettings)

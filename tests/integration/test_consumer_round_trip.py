@@ -1,0 +1,64 @@
+"""A produce → consume round trip through a consumer group with manual commits."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.kafka.consumer import BatchConsumer
+from shared.postgres.pool import create_pool
+from tests.integration.conftest import wait_for
+from tests.integration.plumbing import ROLE, count_applications, create_topics, decode, event, produce, unique_topic
+
+
+async def test_every_record_is_applied_once_and_offsets_are_committed_after_the_db(
+    bootstrapped, plumbing_dsn, plumbing_db
+):
+    topic, group = unique_topic("roundtrip"), unique_topic("group")
+    dlq = f"{topic}.dlq"
+    await create_topics(bootstrapped.kafka, topic, dlq, f"{topic}.out")
+    ids = [f"{topic}-{n}" for n in range(300)]
+    await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
+
+    pool = await create_pool(plumbing_dsn)
+    consumer: BatchConsumer[Any] = BatchConsumer(
+        service=ROLE,
+        topics=[topic],
+        group_id=group,
+        decoder=decode,
+        handler=count_applications,
+        pool=pool,
+        settings=bootstrapped.kafka,
+        dlq_topic=dlq,
+    )
+    stop = asyncio.Event()
+    await consumer.start()
+    task = asyncio.create_task(consumer.run(stop))
+
+    async def all_applied() -> bool:
+        return await plumbing_db.fetchval("SELECT count(*) FROM applied WHERE topic = $1", topic) == len(ids)
+
+    await wait_for(all_applied, what="300 records applied")
+    stop.set()
+    await task
+    await consumer.stop()
+    await pool.close()
+
+    assert await plumbing_db.fetchval("SELECT max(times_applied) FROM applied WHERE topic = $1", topic) == 1
+    # The group's committed offsets reach the end of every partition: nothing would be redelivered.
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bootstrapped.kafka.bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await probe.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        ends = await probe.end_offsets(partitions)
+        committed = {tp: await probe.committed(tp) for tp in partitions}
+    finally:
+        await probe.stop()
+    assert committed == ends
+    assert sum(ends.values()) == len(ids)
+    outbox_rows = await plumbing_db.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", f"{topic}.out")
+    assert outbox_rows == len(ids)

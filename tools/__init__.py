@@ -1,0 +1,1 @@
+"""Developer tools: the demo driver and helpers to run the services as processes."""
