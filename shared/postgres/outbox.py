@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,8 +16,9 @@ async def append(conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> No
     if not records:
         return
     await conn.executemany(
-        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
-        [(r.topic, r.key, r.value, [[name, value.decode()] for name, value in r.headers]) for r in records],
+        # Headers go in as JSON text, so this works on any connection, with or without a jsonb codec.
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
+        [(r.topic, r.key, r.value, json.dumps([[n, v.decode()] for n, v in r.headers])) for r in records],
     )
 
 
@@ -28,7 +30,7 @@ class PendingRow:
 
 async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[PendingRow]:
     rows = await conn.fetch(
-        "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+        "SELECT id, topic, key, value, headers::text AS headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
         limit,
     )
     return [
@@ -38,7 +40,7 @@ async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[Pendin
                 topic=row["topic"],
                 key=row["key"],
                 value=row["value"],
-                headers=tuple((name, value.encode()) for name, value in row["headers"]),
+                headers=tuple((name, value.encode()) for name, value in json.loads(row["headers"])),
             ),
         )
         for row in rows

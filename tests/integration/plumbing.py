@@ -110,3 +110,18 @@ async def count_applications(uow: UnitOfWork, batch: Sequence[Decoded[dict[str, 
 
 def event(event_id: str, **extra: Any) -> tuple[bytes, bytes]:
     return event_id.encode(), json.dumps({"id": event_id, **extra}).encode()
+
+
+async def group_caught_up(kafka: KafkaSettings, group: str, topic: str, partitions: int = 3) -> bool:
+    """True when ``group`` has committed the end offset of every partition of ``topic``."""
+    from aiokafka import TopicPartition  # noqa: PLC0415
+
+    probe = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await probe.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        ends = await probe.end_offsets(tps)
+        committed = {tp: await probe.committed(tp) for tp in tps}
+        return all(committed[tp] == ends[tp] for tp in tps)
+    finally:
+        await probe.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 from tests.integration.conftest import wait_for
-from tests.integration.plumbing import create_topics, event, produce, unique_topic
+from tests.integration.plumbing import create_topics, event, group_caught_up, produce, unique_topic
 
 
 async def test_batch_redelivered_after_sigkill_is_applied_once(bootstrapped, plumbing_db, spawn):
@@ -15,17 +15,22 @@ async def test_batch_redelivered_after_sigkill_is_applied_once(bootstrapped, plu
     ids = [f"{topic}-{n}" for n in range(200)]
     await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
 
-    doomed = spawn("tests.integration.procs.consumer_proc", topic, group, dlq, "--die-after-db-commit")
+    small_batches = {"MP_KAFKA_MAX_BATCH_RECORDS": "50"}
+    doomed = spawn(
+        "tests.integration.procs.consumer_proc", topic, group, dlq, "--die-after-db-commit", env=small_batches
+    )
     assert doomed.wait(timeout=60) == -signal.SIGKILL
     applied_before_crash = await plumbing_db.fetchval("SELECT count(*) FROM applied WHERE topic = $1", topic)
-    assert applied_before_crash > 0, "the first batch must have committed to the DB before the kill"
+    assert 0 < applied_before_crash <= 50, "exactly the first batch committed to the DB before the kill"
+    assert not await group_caught_up(bootstrapped.kafka, group, topic), "its offsets were never committed"
 
-    survivor = spawn("tests.integration.procs.consumer_proc", topic, group, dlq)
+    survivor = spawn("tests.integration.procs.consumer_proc", topic, group, dlq, env=small_batches)
 
     async def all_applied() -> bool:
         return await plumbing_db.fetchval("SELECT count(*) FROM applied WHERE topic = $1", topic) == len(ids)
 
     await wait_for(all_applied, what="every record applied after restart")
+    await wait_for(lambda: group_caught_up(bootstrapped.kafka, group, topic), what="the survivor committed everything")
     survivor.send_signal(signal.SIGTERM)
     assert survivor.wait(timeout=30) == 0
     twice = await plumbing_db.fetch("SELECT event_id FROM applied WHERE topic = $1 AND times_applied > 1", topic)
