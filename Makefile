@@ -70,6 +70,7 @@ promtool-check: system-deps ## promtool check config and rules
 	promtool check config deploy/prometheus/prometheus.yml
 	promtool check config deploy/prometheus/prometheus.local.yml
 	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
 
 check: lint types imports docs-check compose-check promtool-check ## Every static gate
 

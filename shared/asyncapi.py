@@ -9,11 +9,12 @@ batch consumer (see ``shared.kafka.consumer`` for why).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
 from shared.contracts.topics import TopicSpec
 from shared.settings import KafkaSettings
@@ -22,7 +23,9 @@ from shared.settings import KafkaSettings
 def contract_app(
     service: str, description: str, *, consumes: Sequence[TopicSpec], publishes: Sequence[TopicSpec]
 ) -> FastStream:
-    broker = KafkaBroker(KafkaSettings().bootstrap_servers, description="Apache Kafka, CloudEvents binary mode")
+    # The documented server is the local default, not this shell's environment, so docs are reproducible.
+    local_default = str(KafkaSettings.model_fields["bootstrap_servers"].default)
+    broker = KafkaBroker(local_default, description="Apache Kafka, CloudEvents binary mode")
     for spec in publishes:
         broker.publisher(
             spec.name,
@@ -31,16 +34,22 @@ def contract_app(
             schema=spec.contract,
         )
     for spec in consumes:
-
-        async def handler(event: spec.contract) -> None:  # type: ignore[name-defined]
-            """Applied by the batch consumer, effectively once."""
-
         broker.subscriber(
             spec.name,
             group_id=service,
             title=f"{spec.name}:consume",
             description=f"{spec.description}. Key: {spec.key}.",
-        )(handler)
+        )(_documented_handler(spec.contract))
     return FastStream(
         broker, specification=AsyncAPI(broker, title=f"memberpulse-{service}", version="1", description=description)
     )
+
+
+def _documented_handler(contract: type[BaseModel]) -> Callable[..., Awaitable[None]]:
+    """A handler whose signature tells FastStream the payload model; it is never called."""
+
+    async def handler(event: BaseModel) -> None:
+        """Applied by the batch consumer, effectively once."""
+
+    handler.__annotations__ = {"event": contract, "return": None}
+    return handler

@@ -30,7 +30,8 @@ class PendingRow:
 
 async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[PendingRow]:
     rows = await conn.fetch(
-        "SELECT id, topic, key, value, headers::text AS headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+        "SELECT id, topic, key, value, headers::text AS headers FROM outbox "
+        "WHERE published_at IS NULL ORDER BY id LIMIT $1",
         limit,
     )
     return [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -36,7 +37,9 @@ async def test_chat_events_flow_through_all_four_services_and_bad_input_lands_in
             await watcher.seek_to_end(tp)
         await publish(bootstrapped.kafka, chat_events(run_id, members))
 
-        statuses, dead, states = [], [], []
+        statuses: list[dict[str, Any]] = []
+        dead: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []
         for _ in range(240):
             for records in (await watcher.getmany(timeout_ms=500)).values():
                 for record in records:
@@ -57,4 +60,6 @@ async def test_chat_events_flow_through_all_four_services_and_bad_input_lands_in
     finally:
         await watcher.stop()
         codes = stop_services(services)
-    assert codes == {"ingest": 0, "scoring": 0, "campaigns": 0, "notifier": 0}, "SIGTERM must stop every service cleanly"
+    assert codes == {"ingest": 0, "scoring": 0, "campaigns": 0, "notifier": 0}, (
+        "SIGTERM must stop every service cleanly"
+    )

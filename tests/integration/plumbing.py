@@ -114,7 +114,7 @@ def event(event_id: str, **extra: Any) -> tuple[bytes, bytes]:
 
 async def group_caught_up(kafka: KafkaSettings, group: str, topic: str, partitions: int = 3) -> bool:
     """True when ``group`` has committed the end offset of every partition of ``topic``."""
-    from aiokafka import TopicPartition  # noqa: PLC0415
+    from aiokafka import TopicPartition
 
     probe = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False)
     await probe.start()

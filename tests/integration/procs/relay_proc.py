@@ -29,7 +29,7 @@ async def main() -> None:
     parser.add_argument("--die-after-publish", action="store_true")
     args = parser.parse_args()
     if args.die_after_publish:
-        relay_module.outbox.mark_published = _die  # type: ignore[assignment]
+        relay_module.outbox.mark_published = _die  # type: ignore[attr-defined]
     dsn = PostgresSettings().dsn_for(ROLE)
     pool = await create_pool(dsn)
     producer = idempotent_producer(KafkaSettings(), "relay-test")
