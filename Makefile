@@ -48,19 +48,12 @@ types: install ## mypy (strict on shared/ and every domain/)
 imports: install ## import-linter contracts: services are independent, domains do no I/O
 	$(VENV)/bin/lint-imports
 
-docs: install ## Regenerate docs/asyncapi/ and docs/schemas/ from the code
-	@mkdir -p docs/asyncapi
-	@for s in $(SERVICES); do \
-	  $(VENV)/bin/faststream docs gen --yaml services.$$s.entrypoints.asyncapi:app --out docs/asyncapi/$$s.yaml >/dev/null || exit 1; \
-	done
+docs: install ## Regenerate docs/asyncapi/ (from the FastStream apps) and docs/schemas/
+	$(PY) -m tools.asyncapi_docs
 	$(PY) -m shared.contracts.schemas docs/schemas
 
 docs-check: install ## Fail when AsyncAPI or JSON Schema documents drift from the code
-	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	for s in $(SERVICES); do \
-	  $(VENV)/bin/faststream docs gen --yaml services.$$s.entrypoints.asyncapi:app --out $$tmp/$$s.yaml >/dev/null || exit 1; \
-	  diff -u docs/asyncapi/$$s.yaml $$tmp/$$s.yaml || { echo "docs/asyncapi/$$s.yaml drifted: run make docs"; exit 1; }; \
-	done
+	$(PY) -m tools.asyncapi_docs --check
 	$(PY) -m shared.contracts.schemas --check docs/schemas
 
 compose-check: install ## Validate docker-compose.yml against the compose-spec schema (no engine needed)

@@ -27,7 +27,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.kafka.records import Decoded, Decoder, RawRecord, Rejected, Rejection, UnitOfWork, dead_letter
 from shared.observability import metrics
-from shared.observability.logging import get_logger
+from shared.observability.logging import event_context, get_logger
 from shared.postgres import inbox, outbox
 from shared.settings import KafkaSettings
 
@@ -185,13 +185,15 @@ class BatchConsumer(Generic[T]):
             # culprit is dead-lettered and everything after it still flows.
             log.warning("batch failed; isolating the failing record", error=repr(exc))
             for item in decoded:
-                try:
-                    await self._apply([item], [])
-                except TRANSIENT_ERRORS:
-                    raise
-                except Exception as item_exc:
-                    message = f"{type(item_exc).__name__}: {item_exc}"
-                    await self._apply([], [Rejection(item.record, "handler_error", message)])
+                with event_context(item.event_id, getattr(item.payload, "member_id", None)):
+                    try:
+                        await self._apply([item], [])
+                    except TRANSIENT_ERRORS:
+                        raise
+                    except Exception as item_exc:
+                        log.error("handler failed on this record; dead-lettering it", error=repr(item_exc))
+                        message = f"{type(item_exc).__name__}: {item_exc}"
+                        await self._apply([], [Rejection(item.record, "handler_error", message)])
             if rejections:
                 await self._apply([], rejections)
 
@@ -227,6 +229,8 @@ class BatchConsumer(Generic[T]):
             if id(item) not in fresh_ids:
                 metrics.CONSUMER_RECORDS.labels(self.service, item.record.topic, "duplicate").inc()
         for rejection in dead:
+            origin = f"{rejection.record.topic}/{rejection.record.partition}/{rejection.record.offset}"
+            log.warning("record dead-lettered", reason=rejection.code, origin=origin, detail=rejection.message[:200])
             metrics.CONSUMER_RECORDS.labels(self.service, rejection.record.topic, "rejected").inc()
             metrics.DLQ_RECORDS.labels(self.service, rejection.code).inc()
 
