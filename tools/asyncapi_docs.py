@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if drifted:
         print(f"AsyncAPI documents drifted from the code: {drifted}; run `make docs`", file=sys.stderr)
         return 1
-    print(
-        f"{'checked' if args.check else 'wrote'} {len(SERVICE_NAMES)} AsyncAPI documents in {DOCS.relative_to(REPO_ROOT)}"
-    )
+    verb = "checked" if args.check else "wrote"
+    print(f"{verb} {len(SERVICE_NAMES)} AsyncAPI documents in {DOCS.relative_to(REPO_ROOT)}")
     return 0
 
 
