@@ -12,13 +12,9 @@ from tests.stack import Stack, real_stack
 
 
 @pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
     with real_stack() as found:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        line = f"real stack: {found.origin}: {found.kafka_version}; {found.postgres_version}"
-        if reporter is not None:
-            reporter.write_line(line)
-        print(line)
+        _STACKS_USED.append(f"{found.origin}: {found.kafka_version}; {found.postgres_version}")
         yield found
 
 
@@ -27,6 +23,15 @@ async def bootstrapped(stack: Stack) -> Stack:
     """The stack with every role, schema, migration and topic in place (idempotent)."""
     await bootstrap(stack.pg, stack.kafka, quiet=True)
     return stack
+
+
+_STACKS_USED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which real broker and database the run used, with their versions."""
+    for line in _STACKS_USED:
+        terminalreporter.write_line(f"real stack used: {line}")
 
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:
