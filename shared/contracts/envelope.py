@@ -107,10 +107,24 @@ def unwrap(
         data = contract.model_validate_json(value)
     except ValueError as exc:
         raise EnvelopeError("schema_violation", _short(str(exc))) from None
-    time_raw = attrs.get("ce_time")
-    time = datetime.fromisoformat(time_raw.decode()) if time_raw else datetime.now(UTC)
-    subject = attrs["ce_subject"].decode() if "ce_subject" in attrs else None
+    time = _ce_time(attrs.get("ce_time"))
+    try:
+        subject = attrs["ce_subject"].decode() if "ce_subject" in attrs else None
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError("invalid_ce_attribute", f"ce_subject is not UTF-8: {exc}") from None
     return CloudEvent(id=ce_id, source=ce_source, type=ce_type, time=time, subject=subject, data=data)
+
+
+def _ce_time(raw: bytes | None) -> datetime:
+    if raw is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(raw.decode())
+    except (UnicodeDecodeError, ValueError):
+        raise EnvelopeError("invalid_ce_attribute", f"ce_time {raw[:64]!r} is not RFC 3339") from None
+    if parsed.tzinfo is None:
+        raise EnvelopeError("invalid_ce_attribute", "ce_time has no UTC offset")
+    return parsed
 
 
 def _short(text: str, limit: int = 1000) -> str:

@@ -28,7 +28,7 @@ def raw_decoder(salt: bytes):  # type: ignore[no-untyped-def]
         if not isinstance(payload, dict):
             raise Rejected("invalid_json", "top level must be an object")
         headers = header_map(record.headers)
-        fmt = headers.get(SOURCE_FORMAT_HEADER, b"").decode(errors="replace") or str(payload.get("source_format", ""))
+        fmt = headers.get(SOURCE_FORMAT_HEADER, b"").decode(errors="replace") or str(payload.get("source_format") or "")
         if not fmt:
             raise Rejected("missing_source_format", f"no {SOURCE_FORMAT_HEADER} header nor source_format field")
         try:

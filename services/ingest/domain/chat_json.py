@@ -29,6 +29,8 @@ def normalise(payload: dict[str, Any], salt: bytes) -> MemberChatV1 | MemberComm
     member_id = pseudonymous_member_id(str(sender["id_type"]), str(sender["id"]), salt)
     occurred_at = _utc(_required_str(payload, "sent_at"))
     kind = payload.get("kind")
+    if not isinstance(kind, str):
+        raise InvalidRecord("unknown_kind", f"kind must be a string, got {type(kind).__name__}")
     if kind in _COMMUNITY_KINDS:
         return MemberCommunityV1(
             member_id=member_id,
@@ -66,8 +68,10 @@ def _required_str(payload: dict[str, Any], field: str) -> str:
 def _utc(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidRecord("invalid_timestamp", f"{text!r} is not an RFC 3339 timestamp") from None
-    if parsed.tzinfo is None:
-        raise InvalidRecord("invalid_timestamp", f"{text!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+        if parsed.tzinfo is None:
+            raise InvalidRecord("invalid_timestamp", f"{text!r} has no UTC offset")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        if isinstance(exc, InvalidRecord):
+            raise
+        raise InvalidRecord("invalid_timestamp", f"{text!r} is not a representable RFC 3339 timestamp") from None
