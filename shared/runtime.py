@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from shared.contracts.topics import TopicSpec
 from shared.kafka.consumer import BatchConsumer, Handler
+from shared.kafka.decoders import cloudevents_by_topic
 from shared.kafka.producer import idempotent_producer
 from shared.kafka.records import Decoder
 from shared.kafka.relay import OutboxRelay
@@ -141,6 +142,24 @@ def batch_consumer(
         settings=ctx.settings.kafka,
         dlq_topic=dlq.name,
     )
+
+
+def single_consumer_service(
+    name: str,
+    migrations: Path,
+    *,
+    consumes: Sequence[TopicSpec],
+    dlq: TopicSpec,
+    handler: Callable[[ServiceContext], Handler[Any]],
+    decoder: Callable[[ServiceContext], Decoder[Any]] | None = None,
+) -> ServiceDefinition:
+    """A service with one consumer group over ``consumes``; CloudEvents decoding unless told otherwise."""
+
+    def build_consumers(ctx: ServiceContext) -> list[BatchConsumer[Any]]:
+        chosen = decoder(ctx) if decoder is not None else cloudevents_by_topic(consumes)
+        return [batch_consumer(ctx, consumes=consumes, decoder=chosen, handler=handler(ctx), dlq=dlq)]
+
+    return ServiceDefinition(name=name, migrations=migrations, build_consumers=build_consumers)
 
 
 def main(definition: ServiceDefinition) -> None:

@@ -6,9 +6,11 @@ event id, and publishes one outbox record per applied event to ``<topic>.out``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.envelope import KafkaRecord
+from shared.kafka.consumer import BatchConsumer
 from shared.kafka.records import Decoded, RawRecord, Rejected, UnitOfWork
 from shared.postgres.provision import ensure_service_roles, migrate_service
 from shared.settings import KafkaSettings, PostgresSettings, dev_password
@@ -64,8 +67,6 @@ async def read_all(kafka: KafkaSettings, topic: str, expected_at_least: int, tim
     await consumer.start()
     records: list[Any] = []
     try:
-        import asyncio
-
         deadline = asyncio.get_running_loop().time() + timeout_s
         while asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
@@ -125,3 +126,33 @@ async def group_caught_up(kafka: KafkaSettings, group: str, topic: str, partitio
         return all(committed[tp] == ends[tp] for tp in tps)
     finally:
         await probe.stop()
+
+
+def plumbing_consumer(
+    kafka: KafkaSettings, pool: Any, topic: str, group: str, dlq: str, cls: type[BatchConsumer[Any]] = BatchConsumer
+) -> BatchConsumer[Any]:
+    """A consumer of ``topic`` for the plumbing_test service, counting applications per event."""
+    return cls(
+        service=ROLE,
+        topics=[topic],
+        group_id=group,
+        decoder=decode,
+        handler=count_applications,
+        pool=pool,
+        settings=kafka,
+        dlq_topic=dlq,
+    )
+
+
+@contextlib.asynccontextmanager
+async def consuming(consumer: BatchConsumer[Any]) -> AsyncIterator[None]:
+    """Run ``consumer`` in the background for the duration of the block, then stop it cleanly."""
+    stop = asyncio.Event()
+    await consumer.start()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await consumer.stop()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.kafka.consumer import BatchConsumer
 from shared.postgres.pool import create_pool
 from tests.integration.conftest import wait_for
-from tests.integration.plumbing import ROLE, count_applications, create_topics, decode, event, produce, unique_topic
+from tests.integration.plumbing import (
+    consuming,
+    create_topics,
+    event,
+    plumbing_consumer,
+    produce,
+    unique_topic,
+)
 
 
 async def test_every_record_is_applied_once_and_offsets_are_committed_after_the_db(
@@ -23,27 +26,12 @@ async def test_every_record_is_applied_once_and_offsets_are_committed_after_the_
     await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
 
     pool = await create_pool(plumbing_dsn)
-    consumer: BatchConsumer[Any] = BatchConsumer(
-        service=ROLE,
-        topics=[topic],
-        group_id=group,
-        decoder=decode,
-        handler=count_applications,
-        pool=pool,
-        settings=bootstrapped.kafka,
-        dlq_topic=dlq,
-    )
-    stop = asyncio.Event()
-    await consumer.start()
-    task = asyncio.create_task(consumer.run(stop))
 
     async def all_applied() -> bool:
         return await plumbing_db.fetchval("SELECT count(*) FROM applied WHERE topic = $1", topic) == len(ids)
 
-    await wait_for(all_applied, what="300 records applied")
-    stop.set()
-    await task
-    await consumer.stop()
+    async with consuming(plumbing_consumer(bootstrapped.kafka, pool, topic, group, dlq)):
+        await wait_for(all_applied, what="300 records applied")
     await pool.close()
 
     assert await plumbing_db.fetchval("SELECT max(times_applied) FROM applied WHERE topic = $1", topic) == 1

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from typing import Any
 
-from shared.kafka.consumer import BatchConsumer
 from shared.postgres.pool import create_pool
 from tests.integration.conftest import wait_for
-from tests.integration.plumbing import ROLE, count_applications, create_topics, decode, event, produce, unique_topic
+from tests.integration.plumbing import (
+    consuming,
+    create_topics,
+    event,
+    plumbing_consumer,
+    produce,
+    read_all,
+    unique_topic,
+)
 
 
 async def test_poison_goes_to_dlq_and_the_partition_keeps_flowing(bootstrapped, plumbing_dsn, plumbing_db, spawn):
@@ -28,32 +33,15 @@ async def test_poison_goes_to_dlq_and_the_partition_keeps_flowing(bootstrapped, 
     await produce(bootstrapped.kafka, topic, records)
 
     pool = await create_pool(plumbing_dsn)
-    consumer: BatchConsumer[Any] = BatchConsumer(
-        service=ROLE,
-        topics=[topic],
-        group_id=group,
-        decoder=decode,
-        handler=count_applications,
-        pool=pool,
-        settings=bootstrapped.kafka,
-        dlq_topic=dlq,
-    )
-    stop = asyncio.Event()
-    await consumer.start()
-    task = asyncio.create_task(consumer.run(stop))
 
     async def good_ones_applied() -> bool:
         return await plumbing_db.fetchval("SELECT count(*) FROM applied WHERE topic = $1", topic) == 3
 
-    await wait_for(good_ones_applied, what="the three good records")
-    relay = spawn("tests.integration.procs.relay_proc")
-    from tests.integration.plumbing import read_all
-
-    letters = await read_all(bootstrapped.kafka, dlq, expected_at_least=2)
-    relay.terminate()
-    stop.set()
-    await task
-    await consumer.stop()
+    async with consuming(plumbing_consumer(bootstrapped.kafka, pool, topic, group, dlq)):
+        await wait_for(good_ones_applied, what="the three good records")
+        relay = spawn("tests.integration.procs.relay_proc")
+        letters = await read_all(bootstrapped.kafka, dlq, expected_at_least=2)
+        relay.terminate()
     await pool.close()
 
     by_offset = {json.loads(r.value)["original_offset"]: json.loads(r.value) for r in letters}

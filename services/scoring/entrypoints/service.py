@@ -1,26 +1,16 @@
 """Wiring of the scoring process."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Any
 
 from services.scoring.entrypoints.topology import CONSUMES
 from services.scoring.service_layer.handlers import apply_member_events
 from shared.contracts.topics import SCORING_DLQ
-from shared.kafka.consumer import BatchConsumer
-from shared.kafka.decoders import cloudevents_by_topic
-from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
+from shared.runtime import single_consumer_service
 
-
-def build_consumers(ctx: ServiceContext) -> list[BatchConsumer[Any]]:
-    return [
-        batch_consumer(
-            ctx, consumes=CONSUMES, decoder=cloudevents_by_topic(CONSUMES), handler=apply_member_events, dlq=SCORING_DLQ
-        )
-    ]
-
-
-DEFINITION = ServiceDefinition(
-    name="scoring", migrations=Path(__file__).resolve().parents[1] / "migrations", build_consumers=build_consumers
+DEFINITION = single_consumer_service(
+    "scoring",
+    Path(__file__).resolve().parents[1] / "migrations",
+    consumes=CONSUMES,
+    dlq=SCORING_DLQ,
+    handler=lambda ctx: apply_member_events,
 )

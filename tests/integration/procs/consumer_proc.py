@@ -16,7 +16,7 @@ from typing import Any
 from shared.kafka.consumer import BatchConsumer
 from shared.postgres.pool import create_pool
 from shared.settings import KafkaSettings, PostgresSettings
-from tests.integration.plumbing import ROLE, count_applications, decode
+from tests.integration.plumbing import ROLE, plumbing_consumer
 
 
 class DiesBeforeOffsetCommit(BatchConsumer[Any]):
@@ -33,16 +33,7 @@ async def main() -> None:
     args = parser.parse_args()
     pool = await create_pool(PostgresSettings().dsn_for(ROLE))
     cls = DiesBeforeOffsetCommit if args.die_after_db_commit else BatchConsumer
-    consumer = cls(
-        service=ROLE,
-        topics=[args.topic],
-        group_id=args.group,
-        decoder=decode,
-        handler=count_applications,
-        pool=pool,
-        settings=KafkaSettings(),
-        dlq_topic=args.dlq,
-    )
+    consumer = plumbing_consumer(KafkaSettings(), pool, args.topic, args.group, args.dlq, cls)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await consumer.start()
