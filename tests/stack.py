@@ -18,7 +18,7 @@ from shared.settings import KafkaSettings, PostgresSettings
 from shared.stack.readiness import kafka_version, postgres_version
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-KAFKA_IMAGE = "apache/kafka:4.1.1"
+KAFKA_IMAGE = "apache/kafka:4.3.1"
 POSTGRES_IMAGE = "postgres:16"
 
 

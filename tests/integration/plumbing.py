@@ -129,7 +129,14 @@ async def group_caught_up(kafka: KafkaSettings, group: str, topic: str, partitio
 
 
 def plumbing_consumer(
-    kafka: KafkaSettings, pool: Any, topic: str, group: str, dlq: str, cls: type[BatchConsumer[Any]] = BatchConsumer
+    kafka: KafkaSettings,
+    pool: Any,
+    topic: str,
+    group: str,
+    dlq: str,
+    cls: type[BatchConsumer[Any]] = BatchConsumer,
+    handler: Any = count_applications,
+    **options: Any,
 ) -> BatchConsumer[Any]:
     """A consumer of ``topic`` for the plumbing_test service, counting applications per event."""
     return cls(
@@ -137,10 +144,11 @@ def plumbing_consumer(
         topics=[topic],
         group_id=group,
         decoder=decode,
-        handler=count_applications,
+        handler=handler,
         pool=pool,
         settings=kafka,
         dlq_topic=dlq,
+        **options,
     )
 
 
