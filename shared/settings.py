@@ -76,6 +76,8 @@ class RelaySettings(BaseSettings):
     idle_poll_seconds: float = Field(default=0.05, gt=0)
     # Published rows are kept this long for inspection, then purged.
     keep_published_seconds: float = Field(default=3600.0, ge=0)
+    # Inbox ids must outlive any redelivery: the longest input topic retention (400 days) plus margin.
+    inbox_retention_days: int = Field(default=420, ge=1)
 
 
 class Settings(BaseSettings):

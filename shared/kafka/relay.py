@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -22,7 +23,7 @@ from aiokafka.errors import KafkaError
 from shared.kafka.producer import send_all
 from shared.observability import metrics
 from shared.observability.logging import get_logger
-from shared.postgres import outbox
+from shared.postgres import inbox, outbox
 from shared.settings import RelaySettings
 
 log = get_logger(__name__)
@@ -95,6 +96,8 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             backlog, oldest_age = await outbox.backlog(conn)
             await outbox.purge_published(conn, self._settings.keep_published_seconds)
+            # The relay leader is the one process per service, so it also keeps the inbox bounded.
+            await inbox.purge_older_than(conn, timedelta(days=self._settings.inbox_retention_days))
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(oldest_age)
 
