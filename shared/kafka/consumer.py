@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -220,19 +220,23 @@ class BatchConsumer(Generic[T]):
         handler_rejections: Sequence[Rejection],
         dead: Sequence[Rejection],
     ) -> None:
+        # Tallied per batch first: one counter update per (topic, outcome), not one per record.
+        outcomes: Counter[tuple[str, str]] = Counter()
         rejected_by_handler = {(r.record.topic, r.record.partition, r.record.offset) for r in handler_rejections}
         for item in fresh:
             if (item.record.topic, item.record.partition, item.record.offset) not in rejected_by_handler:
-                metrics.CONSUMER_RECORDS.labels(self.service, item.record.topic, "applied").inc()
+                outcomes[item.record.topic, "applied"] += 1
         fresh_ids = {id(item) for item in fresh}
         for item in decoded:
             if id(item) not in fresh_ids:
-                metrics.CONSUMER_RECORDS.labels(self.service, item.record.topic, "duplicate").inc()
+                outcomes[item.record.topic, "duplicate"] += 1
         for rejection in dead:
             origin = f"{rejection.record.topic}/{rejection.record.partition}/{rejection.record.offset}"
             log.warning("record dead-lettered", reason=rejection.code, origin=origin, detail=rejection.message[:200])
-            metrics.CONSUMER_RECORDS.labels(self.service, rejection.record.topic, "rejected").inc()
+            outcomes[rejection.record.topic, "rejected"] += 1
             metrics.DLQ_RECORDS.labels(self.service, rejection.code).inc()
+        for (topic, outcome), count in outcomes.items():
+            metrics.CONSUMER_RECORDS.labels(self.service, topic, outcome).inc(count)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -243,14 +247,13 @@ class BatchConsumer(Generic[T]):
             log.warning("offset commit failed after DB commit; records will be redelivered", error=repr(exc))
 
     def _observe_delays(self, decoded: Sequence[Decoded[T]]) -> None:
+        by_kafka_time = metrics.PROCESSING_DELAY.labels(self.service, "kafka_timestamp")
+        by_event_time = metrics.PROCESSING_DELAY.labels(self.service, "event_time")
         now = time.time()
         for item in decoded:
-            metrics.PROCESSING_DELAY.labels(self.service, "kafka_timestamp").observe(
-                max(0.0, now - item.record.timestamp / 1000)
-            )
+            by_kafka_time.observe(max(0.0, now - item.record.timestamp / 1000))
             if item.event_time is not None:
-                lag = (datetime.now(UTC) - item.event_time).total_seconds()
-                metrics.PROCESSING_DELAY.labels(self.service, "event_time").observe(max(0.0, lag))
+                by_event_time.observe(max(0.0, now - item.event_time.timestamp()))
 
     # -- lag -----------------------------------------------------------------------------------
 
