@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -164,3 +165,20 @@ async def consuming(consumer: BatchConsumer[Any]) -> AsyncIterator[None]:
         stop.set()
         await task
         await consumer.stop()
+
+
+@dataclasses.dataclass(frozen=True)
+class SeededTopic:
+    topic: str
+    group: str
+    dlq: str
+    ids: list[str]
+
+
+async def seeded_topic(kafka: KafkaSettings, prefix: str, count: int, partitions: int = 3) -> SeededTopic:
+    """A fresh input topic (with its DLQ and output topic) holding ``count`` events, and a fresh group."""
+    topic, group = unique_topic(prefix), unique_topic("group")
+    await create_topics(kafka, topic, f"{topic}.dlq", f"{topic}.out", partitions=partitions)
+    ids = [f"{topic}-{n}" for n in range(count)]
+    await produce(kafka, topic, [event(i) for i in ids])
+    return SeededTopic(topic, group, f"{topic}.dlq", ids)

@@ -8,22 +8,16 @@ from shared.postgres.pool import create_pool
 from tests.integration.conftest import wait_for
 from tests.integration.plumbing import (
     consuming,
-    create_topics,
-    event,
     plumbing_consumer,
-    produce,
-    unique_topic,
+    seeded_topic,
 )
 
 
 async def test_every_record_is_applied_once_and_offsets_are_committed_after_the_db(
     bootstrapped, plumbing_dsn, plumbing_db
 ):
-    topic, group = unique_topic("roundtrip"), unique_topic("group")
-    dlq = f"{topic}.dlq"
-    await create_topics(bootstrapped.kafka, topic, dlq, f"{topic}.out")
-    ids = [f"{topic}-{n}" for n in range(300)]
-    await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
+    seeded = await seeded_topic(bootstrapped.kafka, "roundtrip", 300)
+    topic, group, dlq, ids = seeded.topic, seeded.group, seeded.dlq, seeded.ids
 
     pool = await create_pool(plumbing_dsn)
 

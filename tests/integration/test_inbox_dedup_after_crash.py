@@ -5,15 +5,12 @@ from __future__ import annotations
 import signal
 
 from tests.integration.conftest import wait_for
-from tests.integration.plumbing import create_topics, event, group_caught_up, produce, unique_topic
+from tests.integration.plumbing import group_caught_up, seeded_topic
 
 
 async def test_batch_redelivered_after_sigkill_is_applied_once(bootstrapped, plumbing_db, spawn):
-    topic, group = unique_topic("crash"), unique_topic("group")
-    dlq = f"{topic}.dlq"
-    await create_topics(bootstrapped.kafka, topic, dlq, f"{topic}.out")
-    ids = [f"{topic}-{n}" for n in range(200)]
-    await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
+    seeded = await seeded_topic(bootstrapped.kafka, "crash", 200)
+    topic, group, dlq, ids = seeded.topic, seeded.group, seeded.dlq, seeded.ids
 
     small_batches = {"MP_KAFKA_MAX_BATCH_RECORDS": "50"}
     doomed = spawn(

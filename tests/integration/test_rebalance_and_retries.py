@@ -14,23 +14,17 @@ from tests.integration.plumbing import (
     ROLE,
     consuming,
     count_applications,
-    create_topics,
-    event,
     group_caught_up,
     plumbing_consumer,
-    produce,
-    unique_topic,
+    seeded_topic,
 )
 
 
 async def test_a_second_consumer_joining_and_the_first_leaving_mid_stream_applies_everything_once(
     bootstrapped, plumbing_dsn, plumbing_db
 ):
-    topic, group = unique_topic("rebalance"), unique_topic("group")
-    dlq = f"{topic}.dlq"
-    await create_topics(bootstrapped.kafka, topic, dlq, f"{topic}.out", partitions=6)
-    ids = [f"{topic}-{n}" for n in range(3000)]
-    await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
+    seeded = await seeded_topic(bootstrapped.kafka, "rebalance", 3000, partitions=6)
+    topic, group, dlq, ids = seeded.topic, seeded.group, seeded.dlq, seeded.ids
     small_batches = bootstrapped.kafka.model_copy(update={"max_batch_records": 50})
     applied_by: Counter[str] = Counter()
 
@@ -67,11 +61,8 @@ async def test_a_second_consumer_joining_and_the_first_leaving_mid_stream_applie
 async def test_transient_failures_are_retried_with_backoff_and_the_batch_applies_once(
     bootstrapped, plumbing_dsn, plumbing_db
 ):
-    topic, group = unique_topic("transient"), unique_topic("group")
-    dlq = f"{topic}.dlq"
-    await create_topics(bootstrapped.kafka, topic, dlq, f"{topic}.out", partitions=1)
-    ids = [f"{topic}-{n}" for n in range(20)]
-    await produce(bootstrapped.kafka, topic, [event(i) for i in ids])
+    seeded = await seeded_topic(bootstrapped.kafka, "transient", 20, partitions=1)
+    topic, group, dlq, ids = seeded.topic, seeded.group, seeded.dlq, seeded.ids
     failures_left = 5  # more than one retry budget: the batch is given back and fetched again
 
     async def flaky(uow: UnitOfWork, batch) -> None:
