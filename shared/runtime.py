@@ -68,7 +68,9 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
     producer = idempotent_producer(settings.kafka, name)
     await producer.start()
     stop = asyncio.Event()
-    relay = OutboxRelay(service=name, dsn=dsn, pool=pool, producer=producer, settings=settings.outbox)
+    relay = OutboxRelay(
+        service=name, dsn=dsn, pool=pool, producer=producer, settings=settings.outbox, kafka=settings.kafka
+    )
 
     async def database_ready() -> bool:
         async with pool.acquire() as conn:

@@ -1,7 +1,8 @@
 """The outbox relay: publishes committed outbox rows, then marks them published.
 
-Publish-then-mark means a crash between the two re-publishes a few rows; downstream inboxes
-absorb that. The opposite order could lose rows, which is never acceptable.
+Publish-then-mark, because the opposite order could lose rows. A crash between the two would
+re-publish the last batch, so each new leader first reads the topics' tails back and marks
+the rows that already made it (see ``readback``): every row reaches its topic exactly once.
 
 Only one relay per service publishes at a time (a session-level advisory lock), because two
 relays racing over the same rows could reorder one member's events across batches. The
@@ -20,11 +21,13 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from shared.contracts.envelope import KafkaRecord
 from shared.kafka.producer import send_all
+from shared.kafka.readback import outbox_header, outbox_ids_in_tails
 from shared.observability import metrics
 from shared.observability.logging import get_logger
 from shared.postgres import inbox, outbox
-from shared.settings import RelaySettings
+from shared.settings import KafkaSettings, RelaySettings
 
 log = get_logger(__name__)
 
@@ -35,13 +38,21 @@ def _lock_key(service: str) -> int:
 
 class OutboxRelay:
     def __init__(
-        self, *, service: str, dsn: str, pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: RelaySettings
+        self,
+        *,
+        service: str,
+        dsn: str,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        settings: RelaySettings,
+        kafka: KafkaSettings | None = None,
     ) -> None:
         self.service = service
         self._dsn = dsn
         self._pool = pool
         self._producer = producer
         self._settings = settings
+        self._kafka = kafka or KafkaSettings()
         self.is_leader = False
         self.published = 0
 
@@ -64,6 +75,7 @@ class OutboxRelay:
             else:
                 return
             self.is_leader = True
+            await self.reconcile()
             last_housekeeping = 0.0
             while not stop.is_set():
                 published = await self.publish_once()
@@ -85,12 +97,33 @@ class OutboxRelay:
             rows = await outbox.fetch_unpublished(conn, self._settings.batch_size)
             if not rows:
                 return 0
-            await send_all(self._producer, [row.record for row in rows])
+            await send_all(self._producer, [self._stamped(row.id, row.record) for row in rows])
             await outbox.mark_published(conn, [row.id for row in rows])
         for row in rows:
             metrics.OUTBOX_PUBLISHED.labels(self.service, row.record.topic).inc()
         self.published += len(rows)
         return len(rows)
+
+    async def reconcile(self) -> int:
+        """Mark the unmarked rows a previous leader published before it died; return how many."""
+        async with self._pool.acquire() as conn:
+            topics = await outbox.unpublished_topics(conn)
+            if not topics:
+                return 0
+            # The dead leader's batch is at most batch_size rows, all at the very end of their partitions.
+            found = await outbox_ids_in_tails(self._kafka, topics, self.service, self._settings.batch_size)
+            marked = await outbox.mark_found_published(conn, sorted(found))
+        if marked:
+            log.info("outbox rows found already published; marked, not re-sent", rows=marked)
+        return marked
+
+    def _stamped(self, row_id: int, record: KafkaRecord) -> KafkaRecord:
+        return KafkaRecord(
+            topic=record.topic,
+            key=record.key,
+            value=record.value,
+            headers=(*record.headers, outbox_header(self.service, row_id)),
+        )
 
     async def _housekeeping(self) -> None:
         async with self._pool.acquire() as conn:

@@ -52,6 +52,21 @@ async def mark_published(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
     await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids))
 
 
+async def unpublished_topics(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch("SELECT DISTINCT topic FROM outbox WHERE published_at IS NULL")
+    return sorted(row["topic"] for row in rows)
+
+
+async def mark_found_published(conn: asyncpg.Connection, ids: Sequence[int]) -> int:
+    """Mark the still-unpublished rows among ``ids`` (found on their topics) as published."""
+    if not ids:
+        return 0
+    status = await conn.execute(
+        "UPDATE outbox SET published_at = now() WHERE published_at IS NULL AND id = ANY($1::bigint[])", list(ids)
+    )
+    return int(status.split()[-1])
+
+
 async def backlog(conn: asyncpg.Connection) -> tuple[int, float]:
     """Unpublished rows and the age in seconds of the oldest one (0 when empty)."""
     row = await conn.fetchrow(

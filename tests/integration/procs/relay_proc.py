@@ -34,7 +34,9 @@ async def main() -> None:
     pool = await create_pool(dsn)
     producer = idempotent_producer(KafkaSettings(), "relay-test")
     await producer.start()
-    relay = OutboxRelay(service=ROLE, dsn=dsn, pool=pool, producer=producer, settings=RelaySettings())
+    relay = OutboxRelay(
+        service=ROLE, dsn=dsn, pool=pool, producer=producer, settings=RelaySettings(), kafka=KafkaSettings()
+    )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print("relay started", flush=True)
