@@ -154,6 +154,7 @@ def single_consumer_service(
     dlq: TopicSpec,
     handler: Callable[[ServiceContext], Handler[Any]],
     decoder: Callable[[ServiceContext], Decoder[Any]] | None = None,
+    extend: Callable[[ServiceContext], None] | None = None,
 ) -> ServiceDefinition:
     """A service with one consumer group over ``consumes``; CloudEvents decoding unless told otherwise."""
 
@@ -161,7 +162,7 @@ def single_consumer_service(
         chosen = decoder(ctx) if decoder is not None else cloudevents_by_topic(consumes)
         return [batch_consumer(ctx, consumes=consumes, decoder=chosen, handler=handler(ctx), dlq=dlq)]
 
-    return ServiceDefinition(name=name, migrations=migrations, build_consumers=build_consumers)
+    return ServiceDefinition(name=name, migrations=migrations, build_consumers=build_consumers, extend=extend)
 
 
 def main(definition: ServiceDefinition) -> None:

@@ -30,28 +30,34 @@ class RunningService:
 
 
 def start_services(
-    log_dir: Path, env: dict[str, str] | None = None, port_offset: int = 0, ready_timeout_s: float = 90.0
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    port_offset: int = 0,
+    ready_timeout_s: float = 90.0,
+    names: tuple[str, ...] = SERVICE_NAMES,
 ) -> list[RunningService]:
-    """Start every service (``python -m services.<name>``) and wait until all are ready."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    running = []
-    for name in SERVICE_NAMES:
-        port = DEFAULT_HTTP_PORTS[name] + port_offset
-        log_path = log_dir / f"{name}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
-            cwd=REPO_ROOT,
-            env={**os.environ, **(env or {}), "MP_HTTP_PORT": str(port)},
-            stdout=log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        running.append(RunningService(name, port, process, log_path))
+    """Start the services (``python -m services.<name>``) and wait until all are ready."""
+    running = [spawn_service(name, log_dir, env, DEFAULT_HTTP_PORTS[name] + port_offset) for name in names]
     try:
         wait_ready(running, ready_timeout_s)
     except BaseException:
         stop_services(running)
         raise
     return running
+
+
+def spawn_service(name: str, log_dir: Path, env: dict[str, str] | None, port: int) -> RunningService:
+    """Start one service process without waiting; its output is appended to ``<log_dir>/<name>.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"services.{name}"],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {}), "MP_HTTP_PORT": str(port)},
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    return RunningService(name, port, process, log_path)
 
 
 def wait_ready(services: list[RunningService], timeout_s: float) -> None:

@@ -1,7 +1,6 @@
-"""``python -m services.ingest``: run the ingest service."""
+"""``python -m services.ingest [run|replay|stores load|catalog load]``; no command runs the service."""
 
-from services.ingest.entrypoints.service import DEFINITION
-from shared.runtime import main
+from services.ingest.entrypoints.cli import app
 
 if __name__ == "__main__":
-    main(DEFINITION)
+    app(prog_name="python -m services.ingest")

@@ -15,6 +15,10 @@ class ChatKind(StrEnum):
     REPLY = "reply"
     REACTION = "reaction"
     TOPIC_STARTED = "topic_started"
+    # An edit or a recall (WeCom "revoke") of an earlier message: a new event that names it in
+    # ``refers_to``, so the original is neither duplicated nor silently rewritten.
+    EDIT = "edit"
+    RECALL = "recall"
 
 
 class MemberChatV1(MemberEvent):
@@ -28,6 +32,7 @@ class MemberChatV1(MemberEvent):
     # Byte-exact UTF-8 as the member wrote it: Chinese, Cyrillic, right-to-left scripts, emoji.
     text: str = Field(default="", max_length=20_000)
     reply_to: str | None = None
+    refers_to: str | None = Field(default=None, description="For edit and recall: the source_event_id changed")
     source: str = Field(description="Upstream source format the event came from")
     source_event_id: str
 

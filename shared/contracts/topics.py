@@ -18,6 +18,8 @@ from shared.contracts.state import MemberStateV1
 
 DAY_MS = 24 * 3600 * 1000
 DEFAULT_PARTITIONS = 12
+# Producers must allow this much too (see shared.kafka.producer).
+MAX_DLQ_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ def _dlq(service: str) -> TopicSpec:
         description=f"Records {service} rejected, with raw bytes, error code and origin",
         partitions=3,
         retention_ms=90 * DAY_MS,
+        # A letter carries the rejected bytes in base64: an oversized record must still fit.
+        extra_config={"max.message.bytes": str(MAX_DLQ_MESSAGE_BYTES)},
     )
 
 

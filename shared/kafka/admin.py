@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.contracts.topics import TopicSpec
 
 
 async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec], timeout_s: float = 30.0) -> list[str]:
-    """Create every topic of ``specs`` that does not exist yet; return the names created."""
+    """Create every topic of ``specs`` that does not exist yet, align the others' configs; return the names created."""
     specs = list(specs)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
     await admin.start()
@@ -31,6 +32,10 @@ async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec], time
                 pass
         if created:
             await _wait_for_metadata(admin, {spec.name for spec in missing}, timeout_s)
+        present = [spec for spec in specs if spec.name in existing]
+        if present:
+            # A registry change (retention, message size) reaches topics created by an older release.
+            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, s.name, s.config) for s in present])
         return created
     finally:
         await admin.close()

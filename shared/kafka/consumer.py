@@ -25,7 +25,16 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from shared.kafka.records import Decoded, Decoder, RawRecord, Rejected, Rejection, UnitOfWork, dead_letter
+from shared.kafka.records import (
+    Decoded,
+    Decoder,
+    RawRecord,
+    Rejected,
+    Rejection,
+    RetryBatch,
+    UnitOfWork,
+    dead_letter,
+)
 from shared.observability import metrics
 from shared.observability.logging import event_context, get_logger
 from shared.postgres import inbox, outbox
@@ -45,6 +54,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     OSError,
     TimeoutError,
+    RetryBatch,
 )
 
 log = get_logger(__name__)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts.envelope import KafkaRecord
+from shared.contracts.topics import MAX_DLQ_MESSAGE_BYTES
 from shared.settings import KafkaSettings
 
 
@@ -18,6 +19,8 @@ def idempotent_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProd
         acks="all",
         linger_ms=5,
         request_timeout_ms=30_000,
+        # Dead letters of oversized input are large; the topics' own limits still apply to the rest.
+        max_request_size=MAX_DLQ_MESSAGE_BYTES,
     )
 
 

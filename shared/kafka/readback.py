@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.kafka.admin import describe_partitions
 from shared.settings import KafkaSettings
 
 OUTBOX_HEADER = "mp-outbox"
@@ -34,11 +35,8 @@ async def outbox_ids_in_tails(settings: KafkaSettings, topics: Iterable[str], se
     found: set[int] = set()
     prefix = f"{service}:".encode()
     try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
-        ]
+        counts = await describe_partitions(settings.bootstrap_servers, topics)
+        partitions = [TopicPartition(topic, p) for topic, count in sorted(counts.items()) for p in range(count)]
         if not partitions:
             return found
         consumer.assign(partitions)
@@ -58,9 +56,3 @@ async def outbox_ids_in_tails(settings: KafkaSettings, topics: Iterable[str], se
     finally:
         await consumer.stop()
     return found
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    # The first call fetches metadata for the topic; partitions_for_topic is cache-only.
-    topics = await consumer.topics()
-    return set(consumer.partitions_for_topic(topic) or ()) if topic in topics else set()

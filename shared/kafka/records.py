@@ -9,6 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from shared.contracts.dlq import DeadLetterV1
 from shared.contracts.envelope import KafkaRecord
+from shared.contracts.raw import SOURCE_FORMAT_HEADER
 
 T = TypeVar("T")
 
@@ -32,6 +33,10 @@ class Rejected(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class RetryBatch(Exception):
+    """Raised by a handler when the batch met a benign race: the transaction rolls back and the batch is retried."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def dead_letter(service: str, dlq_topic: str, rejection: Rejection) -> KafkaReco
         service=service,
         error_code=rejection.code,
         error_message=rejection.message[:4000],
+        source=headers.get(SOURCE_FORMAT_HEADER),
         original_topic=record.topic,
         original_partition=record.partition,
         original_offset=record.offset,
@@ -79,14 +85,40 @@ def dead_letter(service: str, dlq_topic: str, rejection: Rejection) -> KafkaReco
         original_headers=headers,
         failed_at=datetime.now(UTC),
     )
+    return letter_record(dlq_topic, letter, record.key, f"{record.topic}/{record.partition}/{record.offset}")
+
+
+def request_dead_letter(
+    service: str,
+    dlq_topic: str,
+    *,
+    route: str,
+    request_id: str,
+    source: str | None,
+    body: bytes,
+    code: str,
+    message: str,
+) -> KafkaRecord:
+    """The DLQ record for input an HTTP API refused: the origin is the route and request id."""
+    letter = DeadLetterV1(
+        service=service,
+        error_code=code,
+        error_message=message[:4000],
+        source=source,
+        original_topic=route,
+        origin_request_id=request_id,
+        original_value_b64=base64.b64encode(body).decode(),
+        failed_at=datetime.now(UTC),
+    )
+    return letter_record(dlq_topic, letter, None, f"{route}#{request_id}")
+
+
+def letter_record(dlq_topic: str, letter: DeadLetterV1, key: bytes | None, origin: str) -> KafkaRecord:
     return KafkaRecord(
         topic=dlq_topic,
-        key=record.key,
+        key=key,
         value=letter.model_dump_json().encode(),
-        headers=(
-            ("mp-error-code", rejection.code.encode()),
-            ("mp-origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-        ),
+        headers=(("mp-error-code", letter.error_code.encode()), ("mp-origin", origin.encode())),
     )
 
 

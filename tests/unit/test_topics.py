@@ -60,13 +60,18 @@ def test_a_member_topics_event_type_names_the_topic(spec: TopicSpec) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_each_service_has_a_dlq_that_deletes_old_letters_after_90_days(service: str) -> None:
+def test_each_service_has_a_dlq_that_deletes_old_letters_after_90_days_and_holds_oversized_input(service: str) -> None:
     spec = dlq_for(service)
 
     assert spec.name == f"{service}.dlq.v1"
     assert spec.contract is DeadLetterV1
     assert spec.compacted is False
-    assert spec.config == {"cleanup.policy": "delete", "retention.ms": str(90 * DAY_MS)}
+    assert spec.config == {
+        "cleanup.policy": "delete",
+        "retention.ms": str(90 * DAY_MS),
+        # A 1 MB record rejected as too large is 1.33 MB in base64: its letter must fit.
+        "max.message.bytes": str(16 * 1024 * 1024),
+    }
 
 
 def test_dlq_for_an_unknown_service_is_a_key_error() -> None:

@@ -1,21 +1,26 @@
-"""Dispatch of a raw upstream payload to its format's normaliser."""
+"""One parser per upstream source format, and the dispatch from a format name to it."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from services.ingest.domain import chat_json
 from services.ingest.domain.errors import InvalidRecord
-from shared.contracts import MemberChatV1, MemberCommunityV1, SourceFormat
+from services.ingest.domain.formats import chat_json, ecom_order, pos_receipt, purchases_csv, wechat_oa, wecom_archive
+from services.ingest.domain.model import Ignored, Parsed
+from services.ingest.domain.payloads import ParseContext
 
-CanonicalEvent = MemberChatV1 | MemberCommunityV1
+Parser = Callable[[bytes, ParseContext], Parsed | Ignored]
+
+PARSERS: Mapping[str, Parser] = {
+    module.SOURCE: module.parse
+    for module in (wechat_oa, wecom_archive, chat_json, pos_receipt, ecom_order, purchases_csv)
+}
 
 
-def normalise(source_format: str, payload: dict[str, Any], salt: bytes) -> CanonicalEvent:
-    try:
-        fmt = SourceFormat(source_format)
-    except ValueError:
-        raise InvalidRecord("unknown_source_format", f"source format {source_format!r} is not known") from None
-    if fmt is SourceFormat.CHAT_JSON:
-        return chat_json.normalise(payload, salt)
-    raise InvalidRecord("unsupported_source_format", f"{fmt.value} is not supported yet")
+def parse_record(source_format: str, body: bytes, ctx: ParseContext) -> Parsed | Ignored:
+    parser = PARSERS.get(source_format)
+    if parser is None:
+        raise InvalidRecord(
+            "unknown_source_format", f"source format {source_format[:64]!r} is not one of {sorted(PARSERS)}"
+        )
+    return parser(body, ctx)

@@ -1,7 +1,14 @@
 """What ingest consumes and publishes: read by the consumers and by the AsyncAPI app alike."""
 
-from shared.contracts.topics import INGEST_DLQ, MEMBER_CHAT, MEMBER_COMMUNITY, RAW_CHAT
+from shared.contracts.topics import (
+    INGEST_DLQ,
+    MEMBER_CHAT,
+    MEMBER_COMMUNITY,
+    MEMBER_MERGED,
+    MEMBER_PURCHASE,
+    RAW_CHAT,
+    RAW_PURCHASE,
+)
 
-# raw.purchase.v1 joins when the purchase adapters land; until then its records wait in Kafka.
-CONSUMES = (RAW_CHAT,)
-PUBLISHES = (MEMBER_CHAT, MEMBER_COMMUNITY, INGEST_DLQ)
+CONSUMES = (RAW_CHAT, RAW_PURCHASE)
+PUBLISHES = (MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_PURCHASE, MEMBER_MERGED, INGEST_DLQ)

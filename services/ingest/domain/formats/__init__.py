@@ -1,0 +1,1 @@
+"""Upstream format adapters: raw bytes in, one ``Parsed`` or ``Ignored`` record out."""
