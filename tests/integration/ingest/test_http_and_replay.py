@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -77,7 +78,8 @@ async def test_unsigned_forged_stale_replayed_and_oversized_requests_are_refused
     assert [r.status_code for r in (unsigned, forged, stale, unknown)] == [401, 401, 401, 404]
     assert (first.status_code, replayed.status_code, oversized.status_code) == (202, 409, 413)
     for refused in (unsigned, forged, stale, unknown, replayed, oversized):
-        assert refused.json()["error"] and refused.json()["message"], "a clear reason comes back"
+        assert refused.json()["error"], "a machine-readable reason comes back"
+        assert refused.json()["message"], "and a human-readable one"
     await outputs.until(lambda o: o.events("member.chat.v1", run), what="the one accepted chat")
     await outputs.settle(2.0)
     assert len(outputs.events("member.chat.v1", run)) == 1, "the replay was not processed"
@@ -115,7 +117,7 @@ async def test_replaying_a_file_gives_what_live_delivery_gives_and_a_second_repl
     xml.write_bytes(b"<messages>" + b"".join(pushes) + b"</messages>")
     env = {**os.environ, **ingest_env(bootstrapped)}
 
-    def replay(path, source):  # type: ignore[no-untyped-def]
+    def replay(path: Path, source: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "services.ingest", "replay", str(path), "--source", source],
             cwd=REPO_ROOT,

@@ -16,8 +16,8 @@ CATALOG = {item["sku"]: Product(**item) for item in json.loads((FIXTURES / "cata
 MEMBER = "m_0123456789abcdef0123456789abcdef"
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def parsed_receipt(name: str) -> tuple[Parsed, ReceiptDraft]:
