@@ -77,7 +77,8 @@ async def publish(settings: KafkaSettings, events: list[dict[str, object]]) -> N
         for event in events:
             await producer.send(RAW_CHAT.name, json.dumps(event, ensure_ascii=False).encode(), headers=header)
         # Hostile input is part of life: it must land in the DLQ with a reason, not stop anything.
-        await producer.send(RAW_CHAT.name, b"<xml>not json</xml>", headers=header)
+        broken = f"<xml>{events[0]['source_event_id']} is not json</xml>".encode()
+        await producer.send(RAW_CHAT.name, broken, headers=header)
         await producer.send(RAW_CHAT.name, json.dumps(events[0]).encode(), headers=header)  # a duplicate
         await producer.flush()
     finally:

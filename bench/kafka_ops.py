@@ -1,0 +1,116 @@
+"""Kafka helpers for the benchmarks: partitions, offsets, consumer-group lag, scratch topics, producers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.kafka.admin import describe_partitions
+from tools.upstream import UpstreamRecord
+
+Offsets = dict[TopicPartition, int]
+# [start, end) offsets per partition: the records one phase produced.
+Ranges = dict[TopicPartition, tuple[int, int]]
+
+
+class KafkaProbe:
+    """One admin client and one group-less consumer, reused for every offset and lag query of a run."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+
+    async def start(self) -> None:
+        await self._admin.start()
+        await self._consumer.start()
+
+    async def close(self) -> None:
+        await self._consumer.stop()
+        await self._admin.close()
+
+    async def partitions(self, topics: Sequence[str]) -> list[TopicPartition]:
+        counts = await describe_partitions(self.bootstrap, topics)
+        missing = sorted(set(topics) - set(counts))
+        if missing:
+            raise RuntimeError(f"topics missing (run `make up`): {missing}")
+        return [TopicPartition(topic, p) for topic in topics for p in range(counts[topic])]
+
+    async def end_offsets(self, partitions: Sequence[TopicPartition]) -> Offsets:
+        return dict(await self._consumer.end_offsets(list(partitions)))
+
+    async def group_lag(self, group: str, partitions: Sequence[TopicPartition]) -> int:
+        """Records of ``partitions`` the group has not committed yet (uncommitted partitions count from the start)."""
+        committed = await self._admin.list_consumer_group_offsets(group, partitions=list(partitions))
+        ends = await self.end_offsets(partitions)
+        starts = await self._consumer.beginning_offsets(list(partitions))
+        lag = 0
+        for tp in partitions:
+            meta = committed.get(tp)
+            position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+            lag += max(0, ends[tp] - position)
+        return lag
+
+    async def group_members(self, group: str) -> int:
+        (response,) = await self._admin.describe_consumer_groups([group])
+        # DescribeGroupsResponse groups: (error_code, group, state, protocol_type, protocol, members)
+        return sum(len(described[5]) for described in response.groups)
+
+    async def ensure_topic(self, name: str, partitions: int, config: dict[str, str]) -> bool:
+        """Create ``name`` unless it exists; return whether it was created."""
+        if name in set(await self._admin.list_topics()):
+            return False
+        try:
+            await self._admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config)])
+        except TopicAlreadyExistsError:
+            return False
+        while name not in set(await self._admin.list_topics()):
+            await asyncio.sleep(0.2)
+        return True
+
+
+def ranges_between(before: Offsets, after: Offsets) -> Ranges:
+    return {tp: (before[tp], after[tp]) for tp in before}
+
+
+def fast_producer(bootstrap: str) -> AIOKafkaProducer:
+    """For pre-loading input: durable (acks=all) but batched hard (linger, 512 KiB batches)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=50, max_batch_size=512 * 1024, max_request_size=4 << 20
+    )
+
+
+def upstream_producer(bootstrap: str) -> AIOKafkaProducer:
+    """For paced input: what a well-behaved upstream runs (idempotent, acks=all, 5 ms linger)."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+
+
+async def produce_all(producer: AIOKafkaProducer, records: Iterable[UpstreamRecord]) -> list[str]:
+    """Send every record as fast as the producer takes them; return their event refs once all are acknowledged."""
+    refs: list[str] = []
+    futures: list[asyncio.Future[object]] = []
+    for record in records:
+        futures.append(await producer.send(record.topic, record.body, headers=record.headers))
+        refs.append(record.event_ref)
+    await asyncio.gather(*futures)
+    return refs
+
+
+async def produce_paced(producer: AIOKafkaProducer, records: Sequence[UpstreamRecord], rate: float) -> dict[str, float]:
+    """Send ``records`` at ``rate`` per second; return each event ref's send time (``time.perf_counter``)."""
+    sent: dict[str, float] = {}
+    futures: list[asyncio.Future[object]] = []
+    started = time.perf_counter()
+    for n, record in enumerate(records):
+        ahead = started + n / rate - time.perf_counter()
+        if ahead > 0.002:  # sleep only when ahead by more than the event loop's timer resolution
+            await asyncio.sleep(ahead)
+        sent[record.event_ref] = time.perf_counter()
+        futures.append(await producer.send(record.topic, record.body, headers=record.headers))
+    await asyncio.gather(*futures)
+    return sent
