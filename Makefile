@@ -82,3 +82,7 @@ test: install ## Install, start the stack, run every gate and test, stop the sta
 
 demo: up ## Start the stack and the four services, push events end to end, print what happened
 	$(PY) -m tools.demo
+
+.PHONY: bench-ingest
+bench-ingest: install ## Ingest benchmark on the running stack (make up first); ARGS="--events 20000 --memory-scaling"
+	$(PY) -m bench.ingest_throughput $(ARGS)

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.kafka_ops import KafkaProbe, Ranges
+from bench.kafka_ops import Ranges
+from shared.contracts.raw import RawUpstreamRecord
+from shared.contracts.topics import TopicSpec
+from shared.kafka.admin import ensure_topics
 from shared.kafka.producer import idempotent_producer
 from shared.settings import KafkaSettings
 
-SCRATCH_TOPIC = "bench.scratch.v1"
-SCRATCH_PARTITIONS = 12
-SCRATCH_CONFIG = {"cleanup.policy": "delete", "retention.ms": str(3600 * 1000)}
+SCRATCH = TopicSpec(
+    "bench.scratch.v1", RawUpstreamRecord, "none", "Benchmark scratch: raw records copied", retention_ms=3_600_000
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,8 @@ class BaselineResult:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
 
-async def run_baseline(probe: KafkaProbe, settings: KafkaSettings, run: str, ranges: Ranges) -> BaselineResult:
-    await probe.ensure_topic(SCRATCH_TOPIC, SCRATCH_PARTITIONS, SCRATCH_CONFIG)
+async def run_baseline(settings: KafkaSettings, run: str, ranges: Ranges) -> BaselineResult:
+    await ensure_topics(settings.bootstrap_servers, [SCRATCH])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=f"bench-baseline-{run}",
@@ -67,7 +70,7 @@ async def _copy(
             continue
         started = started or time.perf_counter()
         futures = [
-            await producer.send(SCRATCH_TOPIC, record.value, key=record.key, headers=list(record.headers))
+            await producer.send(SCRATCH.name, record.value, key=record.key, headers=list(record.headers))
             for tp, records in polled.items()
             for record in records
             if record.offset < ranges[tp][1]

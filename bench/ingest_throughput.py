@@ -180,7 +180,7 @@ async def preload(bench: Bench, run: str, members: int) -> Preloaded:
 
 async def measure_baseline(bench: Bench, loaded: Preloaded) -> BaselineResult:
     progress("baseline: bare consume → produce over the same records…")
-    result = await run_baseline(bench.probe, bench.settings.kafka, loaded.run, loaded.ranges)
+    result = await run_baseline(bench.settings.kafka, loaded.run, loaded.ranges)
     progress(f"baseline: {result.rate:,.0f} records/s")
     return result
 

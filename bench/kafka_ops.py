@@ -1,4 +1,4 @@
-"""Kafka helpers for the benchmarks: partitions, offsets, consumer-group lag, scratch topics, producers."""
+"""Kafka helpers for the benchmarks: partitions, offsets, consumer-group lag, producers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.kafka.admin import describe_partitions
 from tools.upstream import UpstreamRecord
@@ -60,18 +59,6 @@ class KafkaProbe:
         (response,) = await self._admin.describe_consumer_groups([group])
         # DescribeGroupsResponse groups: (error_code, group, state, protocol_type, protocol, members)
         return sum(len(described[5]) for described in response.groups)
-
-    async def ensure_topic(self, name: str, partitions: int, config: dict[str, str]) -> bool:
-        """Create ``name`` unless it exists; return whether it was created."""
-        if name in set(await self._admin.list_topics()):
-            return False
-        try:
-            await self._admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config)])
-        except TopicAlreadyExistsError:
-            return False
-        while name not in set(await self._admin.list_topics()):
-            await asyncio.sleep(0.2)
-        return True
 
 
 def ranges_between(before: Offsets, after: Offsets) -> Ranges:

@@ -134,7 +134,8 @@ def render(report: Report) -> str:
         f"MemberPulse ingest benchmark, {report.started_at}",
         f"command   {report.command}",
         f"machine   {m.cpu_count} cores (os.cpu_count), {m.memory_gib:.1f} GiB RAM, {m.platform}, Python {m.python}",
-        f"stack     Kafka {m.kafka_bootstrap} ({m.kafka_cluster}) and {m.postgres} at {m.postgres_address}, {same_host}",
+        f"stack     Kafka {m.kafka_bootstrap} ({m.kafka_cluster}) and {m.postgres} at {m.postgres_address},"
+        f" {same_host}",
         "",
         *_section(f"1. Sustained throughput raw → normalised ({_members(report.throughput)})", _throughput(report)),
         *_section("2. Baseline: bare aiokafka consume → produce over the same records", _baseline(report)),
@@ -207,7 +208,7 @@ def _memory(report: Report) -> list[tuple[str, str]]:
     if report.scaling is not None:
         s = report.scaling
         rows.append((f"phase 1 again ({s.members:,} members)", _window(s.process)))
-        rows.append((f"  its output rate, lost", f"{_rate(s.output_rate)}, {s.lost:,}"))
+        rows.append(("  its output rate, lost", f"{_rate(s.output_rate)}, {s.lost:,}"))
     return rows
 
 
