@@ -63,19 +63,25 @@ async def fold_member(conn: Any, merged: str, survivor: str) -> None:
 
 async def touch_members(conn: Any, seen: Iterable[tuple[str, str, datetime]]) -> None:
     """Record (member_id, source, event time) sightings; the first sighting by event time sticks."""
-    rows = list(seen)
-    if not rows:
+    # One row per member: ON CONFLICT cannot update the same row twice in one statement.
+    spans: dict[str, tuple[str, datetime, datetime]] = {}
+    for member_id, source, when in seen:
+        first_source, first, last = spans.get(member_id, (source, when, when))
+        if when < first:
+            first_source, first = source, when
+        spans[member_id] = (first_source, first, max(last, when))
+    if not spans:
         return
     await conn.execute(
         """INSERT INTO member_identities (member_id, first_source, first_seen_at, last_seen_at)
-           SELECT m, s, t, t FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS v(m, s, t)
-           ORDER BY m, t
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) ORDER BY 1
            ON CONFLICT (member_id) DO UPDATE
            SET first_seen_at = least(member_identities.first_seen_at, excluded.first_seen_at),
                last_seen_at = greatest(member_identities.last_seen_at, excluded.last_seen_at)""",
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
+        list(spans),
+        [span[0] for span in spans.values()],
+        [span[1] for span in spans.values()],
+        [span[2] for span in spans.values()],
     )
 
 
