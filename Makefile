@@ -43,7 +43,7 @@ format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 types: install ## mypy (strict on shared/ and every domain/)
-	$(VENV)/bin/mypy shared services tests
+	$(VENV)/bin/mypy shared services tests tools bench
 
 imports: install ## import-linter contracts: services are independent, domains do no I/O
 	$(VENV)/bin/lint-imports

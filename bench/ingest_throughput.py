@@ -16,13 +16,14 @@ Method
    dead letters are attributed by their original partition and offset. The bench waits until
    every record has an output (or the count has not moved for 10 s) and the group's lag on the
    raw topics is 0. Output rate = outputs / (last - first output's Kafka timestamp); input
-   rate = N / (ready → lag first seen at 0, polled every 0.5 s).
+   rate = N / (process spawned → lag first seen at 0, polled every 0.5 s), start-up included.
 2. Baseline. Before ingest starts, a bare aiokafka loop copies the same offset range (fresh
    group, batches of ``max_batch_records``) unchanged to ``bench.scratch.v1`` with the
    services' producer settings (idempotent, acks=all), awaiting acks and committing per batch.
 3. Latency. With ingest still running and idle, records are produced at a paced 2,000/s for
-   20 s (new run id) by an idempotent acks=all producer; the send time of each event ref is
-   kept in the bench, and latency = time the bench consumed its output - send time.
+   20 s (``--latency-rate``, ``--latency-seconds``; new run id) by an idempotent acks=all
+   producer; the send time of each event ref is kept in the bench, and latency = time the bench
+   consumed its output - send time. Above the sustained rate of phase 1 this is queueing delay.
 4. Memory. The ingest process's VmRSS and CPU time are read from /proc every second (plus at
    phase boundaries). ``--memory-scaling`` repeats phase 1 with 10x the members on a freshly
    started ingest, to compare RSS as the member count grows.
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import shlex
@@ -43,6 +45,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,7 +64,7 @@ from bench.kafka_ops import (
     upstream_producer,
 )
 from bench.outputs import OutputWatcher
-from bench.report import LatencyResult, Report, ThroughputResult, machine_facts, render, write_json
+from bench.report import LatencyResult, MachineFacts, Report, ThroughputResult, machine_facts, render, write_json
 from bench.rss import ProcessSampler
 from services.ingest.entrypoints.topology import CONSUMES, PUBLISHES
 from shared.settings import DEFAULT_HTTP_PORTS, Settings
@@ -75,8 +78,6 @@ READY_TIMEOUT_S = 90.0
 QUIET_S = 10.0  # no new output for this long, with lag 0: the run is over
 STALL_S = 120.0  # no progress at all for this long: give up and count what is missing as lost
 POLL_S = 0.5
-LATENCY_RATE = 2_000.0
-LATENCY_SECONDS = 20.0
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -91,6 +92,8 @@ class Bench:
     raw: list[TopicPartition]
     outputs: list[TopicPartition]
     events: int
+    latency_rate: float
+    latency_seconds: float
     log_dir: Path
     warnings: list[str] = field(default_factory=list)
 
@@ -237,7 +240,7 @@ def summarise_throughput(
     dead = watcher.dead_in(loaded.ranges)
     first, last = watcher.first_ts_ms, watcher.last_ts_ms
     span = (last - first) / 1000 if first is not None and last is not None and last > first else None
-    input_span = drain.lag_zero_at - ingest.ready_at if drain.lag_zero_at is not None else None
+    input_span = drain.lag_zero_at - ingest.spawned_at if drain.lag_zero_at is not None else None
     return ThroughputResult(
         members=members,
         events=len(loaded.refs),
@@ -247,7 +250,7 @@ def summarise_throughput(
         duplicates=watcher.duplicates,
         dead_letters=dict(dead),
         lost=len(loaded.refs) - outputs - sum(dead.values()),
-        first_output_after_s=first / 1000 - ingest.ready_at if first is not None else None,
+        first_output_after_s=first / 1000 - ingest.spawned_at if first is not None else None,
         output_span_s=span,
         output_rate=outputs / span if span else None,
         input_span_s=input_span,
@@ -281,17 +284,17 @@ async def measure_throughput(
 async def measure_latency(bench: Bench, ingest: IngestProcess, members: int) -> LatencyResult:
     """Phase 3: paced input to the running ingest; latency = output consumed - input sent, per event."""
     run = new_run_id()
-    records = list(realistic_mix(run, int(LATENCY_RATE * LATENCY_SECONDS), members))
+    records = list(realistic_mix(run, int(bench.latency_rate * bench.latency_seconds), members))
     watcher = OutputWatcher(bench.bootstrap, run, fetch_max_wait_ms=20)
     await watcher.start(bench.outputs)
     producer = upstream_producer(bench.bootstrap)
     await producer.start()
     try:
         before = await bench.probe.end_offsets(bench.raw)
-        progress(f"phase 3: {len(records):,} records at {LATENCY_RATE:,.0f}/s (run {run})…")
+        progress(f"phase 3: {len(records):,} records at {bench.latency_rate:,.0f}/s (run {run})…")
         ingest.sampler.mark()
         started_at, started = time.time(), time.perf_counter()
-        sent = await produce_paced(producer, records, LATENCY_RATE)
+        sent = await produce_paced(producer, records, bench.latency_rate)
         sending_s = time.perf_counter() - started
         ranges = ranges_between(before, await bench.probe.end_offsets(bench.raw))
         drain = await wait_drained(bench, watcher, list(sent), ranges)
@@ -302,8 +305,8 @@ async def measure_latency(bench: Bench, ingest: IngestProcess, members: int) -> 
     dead = watcher.dead_in(ranges)
     latencies = sorted(1000 * (watcher.received[ref] - at) for ref, at in sent.items() if ref in watcher.received)
     return LatencyResult(
-        offered_rate=LATENCY_RATE,
-        seconds=LATENCY_SECONDS,
+        offered_rate=bench.latency_rate,
+        seconds=bench.latency_seconds,
         sent=len(sent),
         achieved_rate=len(sent) / sending_s,
         received=len(latencies),
@@ -321,7 +324,28 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return {"p50_ms": cuts[49], "p95_ms": cuts[94], "p99_ms": cuts[98], "max_ms": max(values)}
 
 
+def log_problems(path: Path) -> dict[str, int]:
+    """Warnings and errors ingest logged during the run, counted by message and error."""
+    problems: Counter[str] = Counter()
+    with contextlib.suppress(FileNotFoundError):
+        for line in path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and entry.get("level") in ("warning", "error", "critical"):
+                    problems[f"{entry.get('event')}: {str(entry.get('error', ''))[:100]}".rstrip(": ")] += 1
+    return dict(problems.most_common())
+
+
 # -- the run -----------------------------------------------------------------------------------
+
+
+async def stack_machine_facts(settings: Settings) -> MachineFacts:
+    return machine_facts(
+        settings.kafka.bootstrap_servers,
+        await kafka_version(settings.kafka.bootstrap_servers),
+        await postgres_version(settings.pg.dsn_for("ingest")),
+        f"{settings.pg.host}:{settings.pg.port}",
+    )
 
 
 async def run(args: argparse.Namespace, command: str, stamp: str) -> Report:
@@ -329,16 +353,18 @@ async def run(args: argparse.Namespace, command: str, stamp: str) -> Report:
     probe = KafkaProbe(settings.kafka.bootstrap_servers)
     await probe.start()
     try:
-        raw = await probe.partitions([spec.name for spec in CONSUMES])
-        outputs = await probe.partitions([spec.name for spec in PUBLISHES])
-        bench = Bench(settings, probe, raw, outputs, args.events, RESULTS_DIR / f"logs-{stamp}")
-        await preflight(bench)
-        machine = machine_facts(
-            settings.kafka.bootstrap_servers,
-            await kafka_version(settings.kafka.bootstrap_servers),
-            await postgres_version(settings.pg.dsn_for("ingest")),
-            f"{settings.pg.host}:{settings.pg.port}",
+        bench = Bench(
+            settings=settings,
+            probe=probe,
+            raw=await probe.partitions([spec.name for spec in CONSUMES]),
+            outputs=await probe.partitions([spec.name for spec in PUBLISHES]),
+            events=args.events,
+            latency_rate=args.latency_rate,
+            latency_seconds=args.latency_seconds,
+            log_dir=RESULTS_DIR / f"logs-{stamp}",
         )
+        await preflight(bench)
+        machine = await stack_machine_facts(settings)
         throughput, baseline, latency = await measure_throughput(bench, args.members, with_latency=True)
         scaling = None
         if args.memory_scaling:
@@ -355,6 +381,7 @@ async def run(args: argparse.Namespace, command: str, stamp: str) -> Report:
         latency=latency,
         scaling=scaling,
         ingest_log=str(bench.log_dir / "ingest.log"),
+        ingest_log_problems=log_problems(bench.log_dir / "ingest.log"),
         warnings=bench.warnings,
     )
 
@@ -363,12 +390,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest_throughput", description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000, help="records pre-loaded for phase 1 (100,000)")
     parser.add_argument("--members", type=int, default=10_000, help="distinct members in the mix (10,000)")
+    parser.add_argument("--latency-rate", type=float, default=2_000.0, help="events/s offered in phase 3 (2,000)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0, help="how long phase 3 offers them (20)")
     parser.add_argument(
         "--memory-scaling", action="store_true", help="repeat phase 1 with 10x the members on a fresh ingest"
     )
     args = parser.parse_args(argv)
-    if args.events < 1 or args.members < 1:
-        parser.error("--events and --members must be positive")
+    if min(args.events, args.members, args.latency_rate, args.latency_seconds) <= 0:
+        parser.error("--events, --members, --latency-rate and --latency-seconds must be positive")
     return args
 
 

@@ -1,6 +1,6 @@
 """Watches ingest's output topics and picks out the records one benchmark run caused.
 
-Every canonical event ingest publishes carries the upstream event id as ``source_event_id``,
+Every canonical event ingest publishes carries the upstream event id in ``source_event_id``,
 and the upstream ids of a run start with its run id, so a byte-level search on the record
 value attributes each output to its input without decoding the envelope. Dead letters carry
 the raw record's coordinates, which are matched against the offsets the run produced.
@@ -37,7 +37,8 @@ class OutputWatcher:
 
     def __init__(self, bootstrap: str, run: str, *, fetch_max_wait_ms: int = 100) -> None:
         self.run = run
-        self._pattern = re.compile(rb'"source_event_id":"(' + re.escape(run.encode()) + rb'[^"]*)"')
+        # POS ids are store-qualified ("store-sh-001:<receipt id>"): the ref is the part from the run id on.
+        self._pattern = re.compile(rb'"source_event_id":"[^"]*?(' + re.escape(run.encode()) + rb'[^"]*)"')
         # event ref -> time.perf_counter() when the bench received its output
         self.received: dict[str, float] = {}
         self.duplicates = 0

@@ -40,10 +40,10 @@ class ThroughputResult:
     duplicates: int
     dead_letters: dict[str, int]
     lost: int
-    first_output_after_s: float | None  # ready → first output (Kafka timestamp)
+    first_output_after_s: float | None  # spawn → first output (Kafka timestamp)
     output_span_s: float | None  # first → last output (Kafka timestamps)
     output_rate: float | None
-    input_span_s: float | None  # ready → the group's lag on the raw topics first seen at 0
+    input_span_s: float | None  # spawn → the group's lag on the raw topics first seen at 0
     input_rate: float | None
     stalled: bool
     process: ProcessWindow | None
@@ -75,6 +75,7 @@ class Report:
     latency: LatencyResult | None
     scaling: ThroughputResult | None
     ingest_log: str
+    ingest_log_problems: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -144,10 +145,13 @@ def render(report: Report) -> str:
         lines += _section(
             f"3. End-to-end latency at {report.latency.offered_rate:,.0f} events/s offered "
             f"for {report.latency.seconds:.0f} s",
-            _latency(report.latency),
+            _latency(report.latency, report.throughput.output_rate),
         )
-    lines += _section("4. Ingest process: RSS start → peak → end, CPU (% of one core)", _memory(report))
+    lines += _section(
+        "4. Ingest process: RSS start → peak → end, CPU (% of one core), host CPU busy (all cores)", _memory(report)
+    )
     lines += [f"ingest log: {report.ingest_log}"]
+    lines += [f"  {count:>6,} × {problem}" for problem, count in list(report.ingest_log_problems.items())[:5]]
     lines += [f"WARNING: {warning}" for warning in report.warnings]
     return "\n".join(lines)
 
@@ -166,11 +170,11 @@ def _throughput(report: Report) -> list[tuple[str, str]]:
     return [
         ("pre-load (generate + produce)", f"{t.preload_rate:,.0f} records/s"),
         ("ingest start-up (spawn → ready)", f"{t.startup_s:.1f} s"),
-        ("ready → first output", _seconds(t.first_output_after_s)),
+        ("spawn → first output", _seconds(t.first_output_after_s)),
         ("outputs / dead letters / lost", f"{t.outputs:,} / {_dead(t.dead_letters)} / {t.lost:,}"),
         ("duplicate outputs", f"{t.duplicates:,}"),
         ("output rate (first → last output)", f"{_rate(t.output_rate)} over {_seconds(t.output_span_s)}"),
-        ("input rate (ready → group lag 0)", f"{_rate(t.input_rate)} over {_seconds(t.input_span_s)}"),
+        ("input rate (spawn → group lag 0)", f"{_rate(t.input_rate)} over {_seconds(t.input_span_s)}"),
         *([("stalled", "yes: waited for progress that never came")] if t.stalled else []),
     ]
 
@@ -187,7 +191,9 @@ def _baseline(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def _latency(result: LatencyResult) -> list[tuple[str, str]]:
+def _latency(result: LatencyResult, sustained: float | None) -> list[tuple[str, str]]:
+    overload = sustained is not None and result.offered_rate > sustained
+    note = [("note", "offered > sustained rate of phase 1: these are queueing delays")] if overload else []
     return [
         ("offered (achieved)", f"{result.offered_rate:,.0f} events/s ({result.achieved_rate:,.0f})"),
         (
@@ -198,6 +204,7 @@ def _latency(result: LatencyResult) -> list[tuple[str, str]]:
             "p50 / p95 / p99 / max",
             " / ".join(_ms(v) for v in (result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms)),
         ),
+        *note,
     ]
 
 
@@ -217,7 +224,7 @@ def _window(window: ProcessWindow | None) -> str:
         return "n/a (too short to sample)"
     return (
         f"{window.rss_start_mib:.0f} → {window.rss_peak_mib:.0f} → {window.rss_end_mib:.0f} MiB, "
-        f"CPU {window.cpu_percent:.0f}% ({window.samples} samples)"
+        f"CPU {window.cpu_percent:.0f}%, host CPU busy {window.host_cpu_percent:.0f}% ({window.samples} samples)"
     )
 
 

@@ -1,4 +1,4 @@
-"""Samples a process's resident memory and CPU time from /proc once a second (Linux only)."""
+"""Samples a process's resident memory and CPU time, and the host's busy CPU, from /proc once a second (Linux)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class Sample:
     at: float  # time.time()
     rss_kib: int
     cpu_s: float  # user + system CPU seconds since the process started
+    host_busy_s: float  # CPU seconds all cores of the host spent not idle, since boot
+    host_total_s: float
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class ProcessWindow:
     rss_peak_mib: float
     rss_end_mib: float
     cpu_percent: float  # of one core, averaged over the window
+    host_cpu_percent: float  # of all the host's cores (Kafka, Postgres and the bench included)
     samples: int
 
 
@@ -42,7 +45,15 @@ def read_sample(pid: int) -> Sample | None:
         return None
     # Fields after the parenthesised command name: utime and stime are the 12th and 13th.
     fields = stat.rsplit(")", 1)[1].split()
-    return Sample(time.time(), rss, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    busy, total = host_cpu_s()
+    return Sample(time.time(), rss, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, busy, total)
+
+
+def host_cpu_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of every core since boot; idle and iowait count as not busy."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    total = sum(ticks[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
+    return (total - ticks[3] - ticks[4]) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
 class ProcessSampler:
@@ -72,11 +83,13 @@ class ProcessSampler:
             return None
         first, last = inside[0], inside[-1]
         elapsed = last.at - first.at
+        host_total = last.host_total_s - first.host_total_s
         return ProcessWindow(
             rss_start_mib=first.rss_kib / 1024,
             rss_peak_mib=max(s.rss_kib for s in inside) / 1024,
             rss_end_mib=last.rss_kib / 1024,
             cpu_percent=100 * (last.cpu_s - first.cpu_s) / elapsed if elapsed > 0 else 0.0,
+            host_cpu_percent=100 * (last.host_busy_s - first.host_busy_s) / host_total if host_total > 0 else 0.0,
             samples=len(inside),
         )
 
