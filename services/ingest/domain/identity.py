@@ -42,6 +42,9 @@ def identifier(kind: IdKind | str, raw: object, salt: bytes, *, default_region: 
         raise InvalidRecord("invalid_field", f"{id_kind.value} holds an unpaired surrogate")
     if id_kind is IdKind.PHONE:
         value = e164(value, default_region)
+    elif id_kind is IdKind.CARD_NO:
+        # Tills print "6222 0210 …", web forms send "6222-0210-…": one card either way.
+        value = "".join(value.replace("-", " ").split())
     return Identifier(id_kind, _keyed_hash(id_kind.value, value, salt))
 
 

@@ -122,3 +122,9 @@ def test_every_rejection_code_is_documented_for_integrators() -> None:
     assert [code for code in REJECTION_CODES if f"`{code}`" not in docs] == []
     with pytest.raises(ValueError, match="undocumented"):
         InvalidRecord("made_up_code", "x")
+
+
+def test_a_card_number_written_with_spaces_or_dashes_is_the_same_identifier() -> None:
+    assert identifier(IdKind.CARD_NO, "6222 0001", SALT) == identifier(IdKind.CARD_NO, "62220001", SALT)
+    assert identifier(IdKind.CARD_NO, "6222-0001", SALT) == CARD
+    assert identifier(IdKind.CARD_NO, "6222-0002", SALT) != CARD
