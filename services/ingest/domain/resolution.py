@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.ingest.domain.identity import member_id_for
 from services.ingest.domain.model import Identifier
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ def resolve(
     members = list(dict.fromkeys(links[i.digest] for i in identifiers if i.digest in links))
     if not members:
         return Resolution(member_id_for(identifiers[0]), tuple(identifiers), (), is_new_member=True)
-    survivor = min(members, key=lambda member: (first_seen[member], member))
+    # A member without a recorded first sighting sorts last rather than failing the event.
+    survivor = min(members, key=lambda member: (first_seen.get(member, _NEVER), member))
     kinds = ", ".join(sorted({i.kind.value for i in identifiers if links.get(i.digest) not in (None, survivor)}))
     merges = tuple(Merge(survivor, member, f"shared identifiers: {kinds}") for member in members if member != survivor)
     to_link = tuple(i for i in identifiers if links.get(i.digest) != survivor)

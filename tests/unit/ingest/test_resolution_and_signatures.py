@@ -128,3 +128,9 @@ def test_a_card_number_written_with_spaces_or_dashes_is_the_same_identifier() ->
     assert identifier(IdKind.CARD_NO, "6222 0001", SALT) == identifier(IdKind.CARD_NO, "62220001", SALT)
     assert identifier(IdKind.CARD_NO, "6222-0001", SALT) == CARD
     assert identifier(IdKind.CARD_NO, "6222-0002", SALT) != CARD
+
+
+def test_a_member_with_no_recorded_first_sighting_never_wins_the_merge() -> None:
+    resolution = resolve([CARD, PHONE], {CARD.digest: "m_a", PHONE.digest: "m_z"}, {"m_z": T0})
+
+    assert resolution.member_id == "m_z"
