@@ -75,11 +75,3 @@ def canonical_events(parsed: Parsed, member_id: str, refs: References, now: date
     )
     refs.orders[body.order_id] = state
     return list(events)
-
-
-def approximate_time(parsed: Parsed) -> datetime | None:
-    """The event time as far as it is known before references: POS times are still store-local."""
-    body = parsed.body
-    if isinstance(body, ReceiptDraft):
-        return None
-    return body.occurred_at

@@ -7,7 +7,7 @@ history are applied afterwards by ``resolve``, inside the batch's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -135,4 +135,3 @@ class Ignored:
     source: str
     reason: str
     dedup_key: str = ""
-    notes: tuple[str, ...] = field(default=())

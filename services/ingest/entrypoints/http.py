@@ -51,6 +51,7 @@ def install(app: FastAPI, *, settings: IngestSettings, pool: Any, producer: AIOK
 class IngestApi:
     def __init__(self, settings: IngestSettings, pool: Any, producer: AIOKafkaProducer) -> None:
         self._settings = settings
+        self._parser = settings.parser()  # once, not per event
         self._pool = pool
         self._producer = producer
 
@@ -69,7 +70,7 @@ class IngestApi:
                 signature,
                 body,
                 now=datetime.now(UTC),
-                window_s=self._settings.replay_window_seconds,
+                window_s=self._window,
             )
         except Unauthenticated as exc:
             return _refusal(route, request_id, Refused(401, "unauthenticated", str(exc)))
@@ -82,7 +83,7 @@ class IngestApi:
             # Authenticated but unreadable: kept in the DLQ like any other bad input.
             letter = self._letter(f"{route}/{source}", request_id, source, body, "invalid_json", refused.message)
             async with self._pool.acquire() as conn, conn.transaction():
-                if not await repository.remember_request(conn, source, signature, self._settings.replay_window_seconds):
+                if not await repository.remember_request(conn, source, signature, self._window):
                     return _refusal(route, request_id, _REPLAYED)
                 await send_all(self._producer, [letter])
             return _refusal(route, request_id, refused)
@@ -91,7 +92,7 @@ class IngestApi:
         outgoing: list[KafkaRecord] = []
         for index, event_body in enumerate(events):
             try:
-                parsed = parse_body(source, event_body, self._settings.parser())
+                parsed = parse_body(source, event_body, self._parser)
             except InvalidRecord as exc:
                 results.append({"index": index, "status": "rejected", "code": exc.code, "message": exc.message})
                 outgoing.append(
@@ -102,7 +103,7 @@ class IngestApi:
             outgoing.append(raw_record(source, event_body, parsed, (("mp-request-id", request_id.encode()),)))
         async with self._pool.acquire() as conn, conn.transaction():
             # The signature is committed only once Kafka has everything, so a failed request may be retried.
-            if not await repository.remember_request(conn, source, signature, self._settings.replay_window_seconds):
+            if not await repository.remember_request(conn, source, signature, self._window):
                 return _refusal(route, request_id, _REPLAYED)
             await send_all(self._producer, outgoing)
         accepted = sum(1 for r in results if r["status"] == "accepted")
@@ -135,7 +136,7 @@ class IngestApi:
             return _refusal(route, request_id, refused)
         fmt = SourceFormat.WECHAT_OA.value
         try:
-            parsed = parse_body(fmt, body, self._settings.parser())
+            parsed = parse_body(fmt, body, self._parser)
             record = raw_record(fmt, body, parsed, (("mp-request-id", request_id.encode()),))
             outcome = "accepted"
         except InvalidRecord as exc:
