@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,9 @@ class ServiceContext:
     pool: asyncpg.Pool
     producer: AIOKafkaProducer
     app: FastAPI
+    consumers: list[BatchConsumer[Any]] = field(default_factory=list)
+    # Long-running jobs beside the consumers (sweepers, refreshers): run until the stop event is set.
+    background: list[tuple[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
         return all(consumer.running for consumer in consumers)
 
     app = ops_app(name, {"postgres": database_ready, "kafka_consumers": consumers_ready})
-    context = ServiceContext(name=name, settings=settings, pool=pool, producer=producer, app=app)
+    context = ServiceContext(name=name, settings=settings, pool=pool, producer=producer, app=app, consumers=consumers)
     consumers.extend(definition.build_consumers(context))
     if definition.extend is not None:
         definition.extend(context)
@@ -99,6 +102,7 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
     workers = [
         asyncio.create_task(relay.run(stop), name="outbox-relay"),
         *(asyncio.create_task(c.run(stop), name=f"consumer-{c.group_id}") for c in consumers),
+        *(asyncio.create_task(job(stop), name=job_name) for job_name, job in context.background),
     ]
     http_task = asyncio.create_task(server.serve(), name="http")
     log.info("service started", http_port=settings.http.port_for(name), topics=[c.topics for c in consumers])

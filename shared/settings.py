@@ -64,6 +64,9 @@ class HttpSettings(BaseSettings):
     host: str = "127.0.0.1"
     # 0 means the service's default port from DEFAULT_HTTP_PORTS.
     port: int = 0
+    # Bearer token of the management APIs (member lookups, campaign edits). Unset, they answer
+    # 503: closed by default, never open.
+    management_token: SecretStr | None = None
 
     def port_for(self, service: str) -> int:
         return self.port or DEFAULT_HTTP_PORTS[service]

@@ -1,7 +1,6 @@
-"""``python -m services.scoring``: run the scoring service."""
+"""``python -m services.scoring [run|fit|tiers|explain]``; no command runs the service."""
 
-from services.scoring.entrypoints.service import DEFINITION
-from shared.runtime import main
+from services.scoring.entrypoints.cli import app
 
 if __name__ == "__main__":
-    main(DEFINITION)
+    app(prog_name="python -m services.scoring")

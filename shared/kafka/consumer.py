@@ -104,6 +104,8 @@ class BatchConsumer(Generic[T]):
         self._last_lag_update = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self.running = False
+        # Monotonic time of the last poll that brought records: how long the input has been quiet.
+        self.last_records_at = time.monotonic()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -137,6 +139,7 @@ class BatchConsumer(Generic[T]):
                 timeout_ms=self._settings.poll_timeout_ms, max_records=self._settings.max_batch_records
             )
             if polled:
+                self.last_records_at = time.monotonic()
                 async with self._batch_lock:
                     await self._process(polled, stop)
             await self._update_lag()

@@ -12,7 +12,6 @@ others wait as hot standbys and take over when the leader's connection goes away
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from datetime import timedelta
@@ -28,6 +27,7 @@ from shared.observability import metrics
 from shared.observability.logging import get_logger
 from shared.postgres import inbox, outbox
 from shared.settings import KafkaSettings, RelaySettings
+from shared.stopping import sleep_or_stop
 
 log = get_logger(__name__)
 
@@ -63,7 +63,7 @@ class OutboxRelay:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError) as exc:
                 self.is_leader = False
                 log.warning("outbox relay interrupted; retrying", error=repr(exc))
-                await _sleep_or_stop(stop, 1.0)
+                await sleep_or_stop(stop, 1.0)
 
     async def _lead(self, stop: asyncio.Event) -> None:
         lock_conn = await asyncpg.connect(self._dsn)
@@ -71,7 +71,7 @@ class OutboxRelay:
             while not stop.is_set():
                 if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(self.service)):
                     break
-                await _sleep_or_stop(stop, 1.0)
+                await sleep_or_stop(stop, 1.0)
             else:
                 return
             self.is_leader = True
@@ -83,7 +83,7 @@ class OutboxRelay:
                     await self._housekeeping()
                     last_housekeeping = time.monotonic()
                 if published < self._settings.batch_size:
-                    await _sleep_or_stop(stop, self._settings.idle_poll_seconds)
+                    await sleep_or_stop(stop, self._settings.idle_poll_seconds)
                 # The lock lives with this connection; if Postgres dropped it, stop leading.
                 if lock_conn.is_closed():
                     raise ConnectionError("lost the relay's lock connection")
@@ -133,8 +133,3 @@ class OutboxRelay:
             await inbox.purge_older_than(conn, timedelta(days=self._settings.inbox_retention_days))
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(oldest_age)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,16 +1,63 @@
-"""Wiring of the scoring process."""
+"""Wiring of the scoring process: the member-event consumer, the sweeper, policy refresh, the API."""
 
+from __future__ import annotations
+
+from functools import partial
 from pathlib import Path
 
+from services.scoring.entrypoints import http
+from services.scoring.entrypoints.settings import ScoringSettings
 from services.scoring.entrypoints.topology import CONSUMES
-from services.scoring.service_layer.handlers import apply_member_events
+from services.scoring.service_layer.handlers import member_events_handler
+from services.scoring.service_layer.policy_holder import PolicyHolder
+from services.scoring.service_layer.policy_refresh import keep_policy_current
+from services.scoring.service_layer.sweeper import Sweeper
 from shared.contracts.topics import SCORING_DLQ
-from shared.runtime import single_consumer_service
+from shared.kafka.decoders import cloudevents_by_topic
+from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
 
-DEFINITION = single_consumer_service(
-    "scoring",
-    Path(__file__).resolve().parents[1] / "migrations",
-    consumes=CONSUMES,
-    dlq=SCORING_DLQ,
-    handler=lambda ctx: apply_member_events,
-)
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _build(ctx: ServiceContext, holder: PolicyHolder) -> list:  # type: ignore[type-arg]
+    return [
+        batch_consumer(
+            ctx,
+            consumes=CONSUMES,
+            decoder=cloudevents_by_topic(CONSUMES),
+            handler=member_events_handler(holder),
+            dlq=SCORING_DLQ,
+        )
+    ]
+
+
+def _extend(ctx: ServiceContext, holder: PolicyHolder, settings: ScoringSettings) -> None:
+    sweep = settings.sweep()
+    consumer = ctx.consumers[0]
+    sweeper = Sweeper(ctx.pool, holder, sweep, last_input_at=lambda: consumer.last_records_at)
+    ctx.background.append(("sweeper", sweeper.run))
+    ctx.background.append(
+        (
+            "policy-refresh",
+            partial(
+                keep_policy_current,
+                ctx.pool,
+                holder,
+                reload_s=settings.policy_reload_seconds,
+                cuts_every_s=settings.rfm_refresh_seconds,
+                lateness_s=settings.allowed_lateness_seconds,
+            ),
+        )
+    )
+    http.install(ctx.app, pool=ctx.pool, holder=holder, http=ctx.settings.http, lateness=sweep.allowed_lateness)
+
+
+def definition(settings: ScoringSettings | None = None) -> ServiceDefinition:
+    settings = settings or ScoringSettings()
+    holder = PolicyHolder(settings.policy())
+    return ServiceDefinition(
+        name="scoring",
+        migrations=MIGRATIONS,
+        build_consumers=lambda ctx: _build(ctx, holder),
+        extend=lambda ctx: _extend(ctx, holder, settings),
+    )

@@ -3,35 +3,154 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from services.scoring.adapters import activity_repository
-from services.scoring.domain.activity import MemberActivity, apply_event, state_changed, state_event
-from shared.contracts import MemberEvent, derived_event_id, wrap
-from shared.contracts.topics import MEMBER_STATE
+from services.scoring.adapters import clock_repository, community_repository, member_repository
+from services.scoring.domain.events import apply_event, merge, tombstone
+from services.scoring.domain.lifecycle import Transition
+from services.scoring.domain.member import MemberState, new_member
+from services.scoring.domain.policy import Policy
+from services.scoring.service_layer.changes import commit_changes
+from services.scoring.service_layer.observe import count_transitions
+from services.scoring.service_layer.policy_holder import PolicyHolder
+from shared.contracts import (
+    ChatKind,
+    CommunityAction,
+    MemberChatV1,
+    MemberCommunityV1,
+    MemberEvent,
+    MemberMergedV1,
+    MemberPurchaseV1,
+    PurchaseKind,
+)
+from shared.kafka.consumer import Handler
 from shared.kafka.records import Decoded, UnitOfWork
 
-SOURCE = "memberpulse/scoring"
+_MAX_MERGE_HOPS = 8
+_PRESENT = {
+    CommunityAction.JOIN: True,
+    CommunityAction.FOLLOW: True,
+    CommunityAction.LEAVE: False,
+    CommunityAction.UNFOLLOW: False,
+}
+# Positions in community_repository.ACTIVITY_COLUMNS.
+_ACTIVITY_INDEX = {
+    CommunityAction.JOIN: 0,
+    CommunityAction.LEAVE: 1,
+    CommunityAction.FOLLOW: 2,
+    CommunityAction.UNFOLLOW: 3,
+}
+_MESSAGES_INDEX = 4
 
 
-async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> None:
-    members = await activity_repository.load(uow.conn, {item.payload.member_id for item in batch})
-    changed: dict[str, MemberActivity] = {}
+@dataclass
+class _Batch:
+    """What one batch changes beside member state: sales, communities, partition clocks, merges."""
+
+    sales: list[tuple[str, str, datetime, int]] = field(default_factory=list)
+    presence: dict[tuple[str, str], tuple[bool, datetime]] = field(default_factory=dict)
+    activity: dict[str, list[int]] = field(default_factory=dict)
+    clocks: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    merges: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_presence(self, community_id: str, member_id: str, present: bool, at: datetime) -> None:
+        key = (community_id, member_id)
+        known = self.presence.get(key)
+        if known is None or at >= known[1]:
+            self.presence[key] = (present, at)
+
+    def count(self, community_id: str, index: int) -> None:
+        self.activity.setdefault(community_id, [0, 0, 0, 0, 0])[index] += 1
+
+
+def _survivor_of(states: dict[str, MemberState], member_id: str) -> str:
+    for _ in range(_MAX_MERGE_HOPS):
+        state = states.get(member_id)
+        if state is None or state.merged_into is None:
+            return member_id
+        member_id = state.merged_into
+    return member_id
+
+
+async def _load_with_survivors(conn: Any, member_ids: set[str]) -> dict[str, MemberState]:
+    states = await member_repository.load(conn, member_ids)
+    for _ in range(_MAX_MERGE_HOPS):
+        missing = {s.merged_into for s in states.values() if s.merged_into and s.merged_into not in states}
+        if not missing:
+            break
+        states.update(await member_repository.load(conn, missing))
+    return states
+
+
+def _note_facts(batch: _Batch, event: MemberEvent, member_id: str) -> None:
+    if isinstance(event, MemberPurchaseV1) and event.kind is PurchaseKind.SALE:
+        batch.sales.append((member_id, event.purchase_id, event.occurred_at, event.total_minor))
+    elif isinstance(event, MemberCommunityV1):
+        batch.note_presence(event.community_id, member_id, _PRESENT[event.action], event.occurred_at)
+        batch.count(event.community_id, _ACTIVITY_INDEX[event.action])
+    elif isinstance(event, MemberChatV1) and event.kind is not ChatKind.RECALL:
+        batch.note_presence(event.community_id, member_id, True, event.occurred_at)
+        batch.count(event.community_id, _MESSAGES_INDEX)
+
+
+def _apply_merge(
+    states: dict[str, MemberState], event: MemberMergedV1, policy: Policy, batch: _Batch
+) -> tuple[set[str], list[Transition]]:
+    survivor_id = _survivor_of(states, event.member_id)
+    merged_id = event.merged_member_id
+    merged = states.get(merged_id)
+    if merged_id == survivor_id or (merged is not None and merged.merged_into is not None):
+        return set(), []  # already folded (a redelivered or repeated merge)
+    if merged is None:
+        # Never seen here: leave a pointer so the merged id's late events reach the survivor.
+        states[merged_id] = tombstone(new_member(merged_id, event.occurred_at), survivor_id)
+        return {merged_id}, []
+    states[survivor_id], transitions = merge(survivor_id, states.get(survivor_id), merged, event.occurred_at, policy)
+    states[merged_id] = tombstone(merged, survivor_id)
+    batch.merges.append((merged_id, survivor_id))
+    return {survivor_id, merged_id}, transitions
+
+
+async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]], policy: Policy) -> None:
+    wanted = {item.payload.member_id for item in batch}
+    wanted |= {item.payload.merged_member_id for item in batch if isinstance(item.payload, MemberMergedV1)}
+    states = await _load_with_survivors(uow.conn, wanted)
+    facts = _Batch()
+    touched: set[str] = set()
+    transitions: list[Transition] = []
     for item in batch:
         event = item.payload
-        before = members.get(event.member_id)
-        after = apply_event(before, event)
-        if state_changed(before, after):
-            after = replace(after, state_version=(before.state_version if before else 0) + 1)
-            state = state_event(before, after)
-            uow.publish(
-                wrap(
-                    state,
-                    topic=MEMBER_STATE.name,
-                    source=SOURCE,
-                    event_id=derived_event_id("scoring.state", state.member_id, str(state.state_version)),
-                )
-            )
-        members[event.member_id] = after
-        changed[event.member_id] = after
-    await activity_repository.save(uow.conn, changed.values())
+        key = (item.record.topic, item.record.partition)
+        facts.clocks[key] = max(facts.clocks.get(key, event.occurred_at), event.occurred_at)
+        if isinstance(event, MemberMergedV1):
+            changed, caused = _apply_merge(states, event, policy, facts)
+            touched |= changed
+            transitions += caused
+            continue
+        target = _survivor_of(states, event.member_id)
+        if target != event.member_id:
+            event = event.model_copy(update={"member_id": target})
+        states[target], caused = apply_event(states.get(target), event, policy)
+        touched.add(target)
+        transitions += caused
+        _note_facts(facts, event, target)
+    conn = uow.conn
+    await member_repository.record_sales(conn, facts.sales)
+    await community_repository.set_presence(conn, facts.presence)
+    await community_repository.add_activity(
+        conn, {c: (n[0], n[1], n[2], n[3], n[4]) for c, n in facts.activity.items()}
+    )
+    for merged_id, survivor_id in facts.merges:
+        await member_repository.move_member_rows(conn, merged_id, survivor_id)
+    await clock_repository.advance_partitions(conn, facts.clocks)
+    await commit_changes(conn, [states[m] for m in sorted(touched)], transitions, policy, uow.publish)
+    count_transitions(transitions)
+
+
+def member_events_handler(holder: PolicyHolder) -> Handler[MemberEvent]:
+    async def handle(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> None:
+        await apply_member_events(uow, batch, await holder.ready(uow.conn))
+
+    return handle

@@ -1,0 +1,147 @@
+"""Member state in the scoring schema, a whole batch per statement.
+
+Rows map one to one onto ``MemberState`` fields (the column names are the field names), so the
+table and the dataclass cannot drift apart unnoticed: a unit test compares them with the
+migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from services.scoring.domain.lifecycle import Transition
+from services.scoring.domain.member import MemberState
+from shared.contracts import EngagementTier, Lifecycle, ValueTier
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(MemberState))
+_COLUMN_LIST = ", ".join(COLUMNS)
+_PLACEHOLDERS = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "member_id")
+_ENUMS = {"lifecycle": Lifecycle, "engagement_tier": EngagementTier, "value_tier": ValueTier}
+
+
+def state_from_row(row: Any) -> MemberState:
+    values = dict(row)
+    for column, enum in _ENUMS.items():
+        if values[column] is not None:
+            values[column] = enum(values[column])
+    values["reasons"] = tuple(values["reasons"])
+    return MemberState(**values)
+
+
+def _row(state: MemberState) -> tuple[Any, ...]:
+    values = []
+    for column in COLUMNS:
+        value = getattr(state, column)
+        if column == "reasons":
+            value = list(value)
+        elif column in _ENUMS and value is not None:
+            value = value.value
+        values.append(value)
+    return tuple(values)
+
+
+async def load(conn: Any, member_ids: Collection[str]) -> dict[str, MemberState]:
+    """The members, locked for this transaction in id order (so two consumers never deadlock)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMN_LIST} FROM members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE",  # noqa: S608
+        sorted(member_ids),
+    )
+    return {row["member_id"]: state_from_row(row) for row in rows}
+
+
+async def get(conn: Any, member_id: str) -> MemberState | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMN_LIST} FROM members WHERE member_id = $1", member_id)  # noqa: S608
+    return state_from_row(row) if row else None
+
+
+async def claim_due(conn: Any, until: datetime, limit: int) -> list[MemberState]:
+    """Members due for review by ``until``, oldest first; rows other sweepers hold are skipped."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMN_LIST} FROM members WHERE next_review_at <= $1
+            ORDER BY next_review_at LIMIT $2 FOR UPDATE SKIP LOCKED""",  # noqa: S608
+        until,
+        limit,
+    )
+    return [state_from_row(row) for row in rows]
+
+
+async def save(conn: Any, states: Iterable[MemberState]) -> None:
+    await conn.executemany(
+        f"""INSERT INTO members ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})
+            ON CONFLICT (member_id) DO UPDATE SET {_UPDATES}""",  # noqa: S608
+        [_row(state) for state in states],
+    )
+
+
+async def record_transitions(conn: Any, transitions: Sequence[Transition]) -> None:
+    if not transitions:
+        return
+    await conn.executemany(
+        """INSERT INTO transitions (member_id, state_version, at, from_lifecycle, to_lifecycle, engagement_tier,
+                                    value_tier, reasons)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+        [
+            (
+                t.after.member_id,
+                t.after.state_version,
+                t.at,
+                t.before.lifecycle.value if t.before else None,
+                t.after.lifecycle.value,
+                t.after.engagement_tier.value,
+                t.after.value_tier.value if t.after.value_tier else None,
+                list(t.after.reasons),
+            )
+            for t in transitions
+        ],
+    )
+
+
+async def recent_transitions(conn: Any, member_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """SELECT state_version, at, from_lifecycle, to_lifecycle, engagement_tier, value_tier, reasons
+           FROM transitions WHERE member_id = $1 ORDER BY state_version DESC LIMIT $2""",
+        member_id,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def record_sales(conn: Any, sales: Sequence[tuple[str, str, datetime, int]]) -> None:
+    """(member, purchase id, time, amount) of each sale, for fits as of any date."""
+    if sales:
+        await conn.execute(
+            """INSERT INTO sales (member_id, purchase_id, at, amount_minor)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])
+               ON CONFLICT DO NOTHING""",
+            [s[0] for s in sales],
+            [s[1] for s in sales],
+            [s[2] for s in sales],
+            [s[3] for s in sales],
+        )
+
+
+async def move_member_rows(conn: Any, merged: str, survivor: str) -> None:
+    """A merge hands the merged member's sales and community memberships to the survivor."""
+    await conn.execute("UPDATE sales SET member_id = $2 WHERE member_id = $1", merged, survivor)
+    await conn.execute(
+        """INSERT INTO community_members (community_id, member_id, present, since)
+           SELECT community_id, $2, present, since FROM community_members WHERE member_id = $1
+           ON CONFLICT (community_id, member_id) DO UPDATE SET present = excluded.present, since = excluded.since
+           WHERE excluded.since > community_members.since""",
+        merged,
+        survivor,
+    )
+    await conn.execute("DELETE FROM community_members WHERE member_id = $1", merged)
+
+
+async def communities_of(conn: Any, member_ids: Collection[str]) -> dict[str, tuple[str, ...]]:
+    rows = await conn.fetch(
+        """SELECT member_id, array_agg(community_id ORDER BY community_id) AS communities FROM community_members
+           WHERE member_id = ANY($1::text[]) AND present GROUP BY member_id""",
+        list(member_ids),
+    )
+    return {row["member_id"]: tuple(row["communities"]) for row in rows}

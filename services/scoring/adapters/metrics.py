@@ -1,0 +1,26 @@
+"""scoring's own Prometheus metrics: transitions, warnings and the sweeper's progress."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TRANSITIONS = Counter(
+    "memberpulse_scoring_transitions_total",
+    "Published lifecycle transitions, by from and to state (tier-only changes have from == to)",
+    ["from_state", "to_state"],
+)
+CHURN_WARNINGS = Counter(
+    "memberpulse_scoring_churn_warnings_total", "Members entering at_risk, counted once per reason", ["reason"]
+)
+SWEPT = Counter("memberpulse_scoring_swept_members_total", "Members reviewed by the sweeper")
+SWEEP_DURATION = Histogram(
+    "memberpulse_scoring_sweep_batch_duration_seconds",
+    "Time to claim, evaluate and commit one sweep batch",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+WATERMARK = Gauge("memberpulse_scoring_watermark_timestamp_seconds", "Event-time watermark the sweeper runs to")
+WATERMARK_DELAY = Gauge(
+    "memberpulse_scoring_watermark_delay_seconds", "Wall clock minus the watermark: how far behind event time runs"
+)
+MEMBERS_DUE = Gauge("memberpulse_scoring_members_due", "Members due for review at the watermark (last sweep)")
+MODEL_VERSION = Gauge("memberpulse_scoring_model_version", "Version of the BG/NBD + spend parameter set in use")
