@@ -101,6 +101,7 @@ class BatchConsumer(Generic[T]):
         self._backoff_max_s = backoff_max_s
         self._batch_lock = asyncio.Lock()
         self._committed: dict[TopicPartition, int] = {}
+        self._progress: dict[tuple[str, int], bool] = {}
         self._last_lag_update = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self.running = False
@@ -149,6 +150,7 @@ class BatchConsumer(Generic[T]):
     async def _process(self, polled: Mapping[TopicPartition, Sequence[Any]], stop: asyncio.Event) -> None:
         started = time.perf_counter()
         records = [record for batch in polled.values() for record in batch]
+        self._progress = await self._partition_progress(polled)
         decoded, rejections = self._decode(records)
         attempt = 0
         while True:
@@ -175,6 +177,21 @@ class BatchConsumer(Generic[T]):
         metrics.BATCH_SIZE.labels(self.service).observe(len(records))
         metrics.BATCH_DURATION.labels(self.service).observe(time.perf_counter() - started)
         self._observe_delays(decoded)
+
+    async def _partition_progress(self, polled: Mapping[TopicPartition, Sequence[Any]]) -> dict[tuple[str, int], bool]:
+        """Per assigned partition: has this batch reached everything published to it so far?
+
+        A partition the broker has not reported on yet counts as caught up: nothing is known
+        to be pending there.
+        """
+        consumer = self._require_consumer()
+        progress: dict[tuple[str, int], bool] = {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            batch = polled.get(tp)
+            position = batch[-1].offset + 1 if batch else await consumer.position(tp)
+            progress[tp.topic, tp.partition] = highwater is None or position >= highwater
+        return progress
 
     def _decode(self, records: Sequence[RawRecord]) -> tuple[list[Decoded[T]], list[Rejection]]:
         decoded: list[Decoded[T]] = []
@@ -219,7 +236,7 @@ class BatchConsumer(Generic[T]):
             topics = [item.record.topic for item in unique.values()] + [r.record.topic for r in rejections]
             new_ids = await inbox.claim(conn, ids, topics)
             fresh = [item for event_id, item in unique.items() if event_id in new_ids]
-            uow = UnitOfWork(conn)
+            uow = UnitOfWork(conn, progress=dict(self._progress))
             if fresh:
                 await self._handler(uow, fresh)
             dead = [r for r in rejections if r.inbox_id in new_ids] + uow.rejections

@@ -134,6 +134,10 @@ class UnitOfWork:
     conn: Any  # asyncpg.Connection, typed loosely so domain-facing code need not import asyncpg
     outgoing: list[KafkaRecord] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # (topic, partition) → whether, after this batch, the consumer has read everything published
+    # to that partition so far; for every partition the consumer is assigned, not only this
+    # batch's. Event-time services use it to know which partitions may still deliver older events.
+    progress: dict[tuple[str, int], bool] = field(default_factory=dict)
 
     def publish(self, record: KafkaRecord) -> None:
         self.outgoing.append(record)

@@ -1,32 +1,79 @@
-"""Event-time progress per input partition, and the watermark derived from it."""
+"""Event-time progress per input partition, the watermark derived from it, and deferred events."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+# (topic, partition) → (latest event time read, or None before any; caught up with the log end)
+Progress = Mapping[tuple[str, int], tuple[datetime | None, bool]]
 
-async def advance_partitions(conn: Any, latest: Mapping[tuple[str, int], datetime]) -> None:
-    if not latest:
+
+async def record_progress(conn: Any, progress: Progress) -> None:
+    if not progress:
         return
-    keys = list(latest)
+    keys = list(progress)
     await conn.execute(
-        """INSERT INTO partition_clock (topic, partition, max_event_time)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[])
+        """INSERT INTO partition_clock (topic, partition, max_event_time, caught_up)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::boolean[])
            ON CONFLICT (topic, partition) DO UPDATE
-           SET max_event_time = GREATEST(partition_clock.max_event_time, excluded.max_event_time)""",
+           SET max_event_time = GREATEST(partition_clock.max_event_time, excluded.max_event_time),
+               caught_up = excluded.caught_up""",
         [k[0] for k in keys],
         [k[1] for k in keys],
-        [latest[k] for k in keys],
+        [progress[k][0] for k in keys],
+        [progress[k][1] for k in keys],
     )
 
 
-async def stream_watermark(conn: Any, allowed_lateness: timedelta) -> datetime | None:
-    """The slowest partition's latest event time, less the allowed lateness; None before any event.
+async def clocks(conn: Any) -> dict[tuple[str, int], datetime | None]:
+    rows = await conn.fetch("SELECT topic, partition, max_event_time FROM partition_clock")
+    return {(row["topic"], row["partition"]): row["max_event_time"] for row in rows}
 
-    The minimum, not the maximum: a partition that is behind (a replay, a slow producer) still
-    has events to deliver, and a sweep must not run ahead of them.
+
+async def stream_watermark(conn: Any, allowed_lateness: timedelta) -> datetime | None:
+    """How far event time has surely got, less the allowed lateness; None while that is unknown.
+
+    A partition still catching up (a backlog, a replay) may yet deliver anything after its
+    latest event time, so the slowest of those bounds the watermark, and one that has not
+    delivered anything yet holds it back entirely. Partitions that have delivered everything
+    published so far do not hold it back: once all have, it is the latest event time seen.
     """
-    slowest = await conn.fetchval("SELECT min(max_event_time) FROM partition_clock")
-    return slowest - allowed_lateness if slowest is not None else None
+    mark = await conn.fetchval(
+        """SELECT CASE WHEN bool_or(NOT caught_up AND max_event_time IS NULL) THEN NULL
+                       ELSE COALESCE(min(max_event_time) FILTER (WHERE NOT caught_up), max(max_event_time)) END
+           FROM partition_clock"""
+    )
+    return mark - allowed_lateness if mark is not None else None
+
+
+async def defer(conn: Any, rows: Sequence[tuple[str, int, int, datetime, str]]) -> None:
+    """(topic, partition, offset, event time, event JSON) of events that must wait their turn."""
+    if rows:
+        await conn.execute(
+            """INSERT INTO deferred_events (topic, partition, "offset", at, payload)
+               SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::timestamptz[], $5::jsonb[])
+               ON CONFLICT DO NOTHING""",
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [r[3] for r in rows],
+            [r[4] for r in rows],
+        )
+
+
+async def release(conn: Any, safe_until: Mapping[int, datetime]) -> list[Any]:
+    """Deferred events whose partition has now caught up with them, removed from the table."""
+    if not safe_until:
+        return []
+    partitions = list(safe_until)
+    return list(
+        await conn.fetch(
+            """DELETE FROM deferred_events d USING unnest($1::int[], $2::timestamptz[]) AS s(partition, safe)
+               WHERE d.partition = s.partition AND d.at <= s.safe
+               RETURNING d.topic, d.partition, d."offset", d.at, d.payload""",
+            partitions,
+            [safe_until[p] for p in partitions],
+        )
+    )

@@ -78,13 +78,28 @@ CREATE TABLE community_activity (
     messages      bigint NOT NULL DEFAULT 0
 );
 
--- The latest event time seen per input partition; the watermark is their minimum.
+-- The latest event time seen per input partition, and whether its last batch reached the end
+-- of what had been published: the watermark is the minimum over partitions still catching up.
 CREATE TABLE partition_clock (
     topic           text NOT NULL,
     partition       integer NOT NULL,
-    max_event_time  timestamptz NOT NULL,
+    max_event_time  timestamptz,
+    caught_up       boolean NOT NULL,
     PRIMARY KEY (topic, partition)
 );
+
+-- Events read ahead of a co-partitioned input that is still behind (a replay, a backlog): they
+-- wait here until every input of their partition has caught up with them, so each member's
+-- events are applied in event-time order whatever order the partitions were read in.
+CREATE TABLE deferred_events (
+    topic      text NOT NULL,
+    partition  integer NOT NULL,
+    "offset"   bigint NOT NULL,
+    at         timestamptz NOT NULL,
+    payload    jsonb NOT NULL,
+    PRIMARY KEY (topic, partition, "offset")
+);
+CREATE INDEX deferred_events_release ON deferred_events (partition, at);
 
 CREATE TABLE model_params (
     version         serial PRIMARY KEY,

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.scoring.adapters import clock_repository, community_repository, member_repository
+from services.scoring.adapters import community_repository, member_repository
 from services.scoring.domain.events import apply_event, merge, tombstone
 from services.scoring.domain.lifecycle import Transition
 from services.scoring.domain.member import MemberState, new_member
 from services.scoring.domain.policy import Policy
+from services.scoring.service_layer.arrivals import in_event_time_order
 from services.scoring.service_layer.changes import commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
@@ -52,7 +53,6 @@ class _Batch:
     sales: list[tuple[str, str, datetime, int]] = field(default_factory=list)
     presence: dict[tuple[str, str], tuple[bool, datetime]] = field(default_factory=dict)
     activity: dict[str, list[int]] = field(default_factory=dict)
-    clocks: dict[tuple[str, int], datetime] = field(default_factory=dict)
     merges: list[tuple[str, str]] = field(default_factory=list)
 
     def note_presence(self, community_id: str, member_id: str, present: bool, at: datetime) -> None:
@@ -114,16 +114,15 @@ def _apply_merge(
 
 
 async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]], policy: Policy) -> None:
-    wanted = {item.payload.member_id for item in batch}
-    wanted |= {item.payload.merged_member_id for item in batch if isinstance(item.payload, MemberMergedV1)}
+    arrivals = await in_event_time_order(uow, batch)
+    wanted = {a.event.member_id for a in arrivals}
+    wanted |= {a.event.merged_member_id for a in arrivals if isinstance(a.event, MemberMergedV1)}
     states = await _load_with_survivors(uow.conn, wanted)
     facts = _Batch()
     touched: set[str] = set()
     transitions: list[Transition] = []
-    for item in batch:
-        event = item.payload
-        key = (item.record.topic, item.record.partition)
-        facts.clocks[key] = max(facts.clocks.get(key, event.occurred_at), event.occurred_at)
+    for arrival in arrivals:
+        event = arrival.event
         if isinstance(event, MemberMergedV1):
             changed, caused = _apply_merge(states, event, policy, facts)
             touched |= changed
@@ -144,7 +143,6 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     )
     for merged_id, survivor_id in facts.merges:
         await member_repository.move_member_rows(conn, merged_id, survivor_id)
-    await clock_repository.advance_partitions(conn, facts.clocks)
     await commit_changes(conn, [states[m] for m in sorted(touched)], transitions, policy, uow.publish)
     count_transitions(transitions)
 
