@@ -1,9 +1,11 @@
-"""The baseline ingest is compared with: a bare aiokafka consume → produce loop over the same raw records.
+"""The baselines the services are compared with: a bare aiokafka loop over the same records.
 
-It reads the offset range a run produced (a fresh consumer group, manual assignment), sends
-every value unchanged to a scratch topic with the producer the services use (idempotent,
-acks=all, 5 ms linger), waits for the acknowledgements of each batch and commits the batch's
-offsets: the Kafka work of ingest with no parsing, no Postgres and no outbox.
+It reads the offset range a run produced (a fresh consumer group, manual assignment) in batches
+of the size the services poll, and commits each batch's offsets. For ingest (``copy=True``) it
+also sends every value unchanged to a scratch topic with the producer the services use
+(idempotent, acks=all, 5 ms linger) and waits for each batch's acknowledgements: the Kafka work
+of ingest with no parsing, no Postgres and no outbox. For scoring (``copy=False``) it only
+consumes and commits: the Kafka work of a consumer whose output is rare (state changes only).
 """
 
 from __future__ import annotations
@@ -36,47 +38,55 @@ class BaselineResult:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
 
-async def run_baseline(settings: KafkaSettings, run: str, ranges: Ranges) -> BaselineResult:
-    await ensure_topics(settings.bootstrap_servers, [SCRATCH])
+async def run_baseline(settings: KafkaSettings, run: str, ranges: Ranges, *, copy: bool = True) -> BaselineResult:
+    """Consume ``ranges`` (a fresh group ``bench-baseline-<run>``), copying to the scratch topic if ``copy``."""
+    if copy:
+        await ensure_topics(settings.bootstrap_servers, [SCRATCH])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=f"bench-baseline-{run}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = idempotent_producer(settings, "bench-baseline")
+    producer = idempotent_producer(settings, "bench-baseline") if copy else None
     await consumer.start()
-    await producer.start()
+    if producer is not None:
+        await producer.start()
     try:
         consumer.assign(list(ranges))
         for tp, (start, _) in ranges.items():
             consumer.seek(tp, start)
-        return await _copy(consumer, producer, ranges, settings.max_batch_records)
+        return await _drain(consumer, producer, ranges, settings.max_batch_records)
     finally:
-        await producer.stop()
+        if producer is not None:
+            await producer.stop()
         await consumer.stop()
 
 
-async def _copy(
-    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, ranges: Ranges, batch_records: int
+async def _drain(
+    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer | None, ranges: Ranges, batch_records: int
 ) -> BaselineResult:
-    """Copy batches (of the size ingest polls) until every partition reached its end; time first fetch → last ack."""
+    """Consume batches (of the size the services poll) until every partition reached its end, committing each.
+
+    With a producer, each batch is copied to the scratch topic and its acks awaited before the commit.
+    Timed from the first fetch to the last commit.
+    """
     pending: set[TopicPartition] = {tp for tp, (start, end) in ranges.items() if end > start}
-    copied = 0
+    consumed = 0
     started: float | None = None
     while pending:
         polled = await consumer.getmany(*pending, timeout_ms=200, max_records=batch_records)
         if not polled:
             continue
         started = started or time.perf_counter()
-        futures = [
-            await producer.send(SCRATCH.name, record.value, key=record.key, headers=list(record.headers))
-            for tp, records in polled.items()
-            for record in records
-            if record.offset < ranges[tp][1]
-        ]
-        await asyncio.gather(*futures)
-        await consumer.commit({tp: records[-1].offset + 1 for tp, records in polled.items()})
-        copied += len(futures)
-        pending -= {tp for tp, records in polled.items() if records[-1].offset + 1 >= ranges[tp][1]}
-    return BaselineResult(copied, time.perf_counter() - started if started else 0.0)
+        records = [record for tp, batch in polled.items() for record in batch if record.offset < ranges[tp][1]]
+        if producer is not None:
+            futures = [
+                await producer.send(SCRATCH.name, record.value, key=record.key, headers=list(record.headers))
+                for record in records
+            ]
+            await asyncio.gather(*futures)
+        await consumer.commit({tp: batch[-1].offset + 1 for tp, batch in polled.items()})
+        consumed += len(records)
+        pending -= {tp for tp, batch in polled.items() if batch[-1].offset + 1 >= ranges[tp][1]}
+    return BaselineResult(consumed, time.perf_counter() - started if started else 0.0)

@@ -22,5 +22,4 @@ WATERMARK = Gauge("memberpulse_scoring_watermark_timestamp_seconds", "Event-time
 WATERMARK_DELAY = Gauge(
     "memberpulse_scoring_watermark_delay_seconds", "Wall clock minus the watermark: how far behind event time runs"
 )
-MEMBERS_DUE = Gauge("memberpulse_scoring_members_due", "Members due for review at the watermark (last sweep)")
 MODEL_VERSION = Gauge("memberpulse_scoring_model_version", "Version of the BG/NBD + spend parameter set in use")

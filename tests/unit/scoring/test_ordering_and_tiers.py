@@ -121,3 +121,13 @@ def test_rule_overrides_are_applied_and_misspelt_ones_refused() -> None:
         ScoringSettings(rules={"engagement": {"silent_after_dayz": 45}}).scoring_rules()
     with pytest.raises(ValueError, match="engagment"):
         ScoringSettings(rules={"engagment": {}}).scoring_rules()
+
+
+def test_every_reason_code_is_documented() -> None:
+    from services.scoring.domain import lifecycle
+
+    documented = (Path(__file__).resolve().parents[3] / "docs/scoring.md").read_text()
+    codes = [value for name, value in vars(lifecycle).items() if name.isupper() and isinstance(value, str)]
+    assert len(codes) >= 14
+    missing = [code for code in codes if f"`{code}`" not in documented]
+    assert missing == []
