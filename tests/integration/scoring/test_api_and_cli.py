@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import subprocess
 import sys
 import uuid
@@ -27,7 +29,7 @@ def _cli(rig: ScoringRig, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.scoring", *args],
         cwd=REPO_ROOT,
-        env={**__import__("os").environ, **scoring_env(rig.stack)},
+        env={**os.environ, **scoring_env(rig.stack)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -97,9 +99,11 @@ async def test_fit_stores_a_new_model_version_that_the_running_service_picks_up(
     assert "not fitted" in too_early.stderr
     fitted = await asyncio.to_thread(_cli, rig, "fit", "--until", (START + timedelta(days=300)).date().isoformat())
     assert fitted.returncode == 0, fitted.stderr
-    assert "model version 1" in fitted.stdout
-    [row] = await rig.fetch("SELECT members, bgnbd FROM model_params WHERE version = 1")
-    assert row["members"] > 20
+    found = re.search(r"model version (\d+): (\d+) buyers", fitted.stdout)
+    assert found, fitted.stdout
+    version, buyers = int(found.group(1)), int(found.group(2))
+    [row] = await rig.fetch("SELECT members, bgnbd FROM model_params WHERE version = $1", version)
+    assert row["members"] == buyers == 120
     await asyncio.sleep(2.5)  # policy reload every second in tests
     metrics = httpx.get(f"{service.base_url}/metrics", timeout=5).text
-    assert "memberpulse_scoring_model_version 1.0" in metrics
+    assert f"memberpulse_scoring_model_version {version}.0" in metrics
