@@ -167,6 +167,23 @@ def expected_purchases(
     return _as_result(_p_alive(params, xs, recency, age) * if_alive)
 
 
+def p_alive_of_one(params: BgNbdParams, x: int, t_x: float, T: float) -> float:
+    """``p_alive`` for one member in plain floats: what the rules call on every event.
+
+    The same log-odds form as the vectorised version, without numpy's per-call overhead (which
+    is most of the cost for one member); a test holds the two to 1e-12.
+    """
+    if x <= 0:
+        return 1.0
+    log_odds_dropped = math.log(params.a / (params.b + x - 1)) + (params.r + x) * math.log(
+        (params.alpha + T) / (params.alpha + t_x)
+    )
+    if log_odds_dropped > 0:
+        odds_alive = math.exp(-log_odds_dropped)
+        return odds_alive / (1.0 + odds_alive)
+    return 1.0 / (1.0 + math.exp(log_odds_dropped))
+
+
 def _p_alive(params: BgNbdParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
     repeat = x > 0
     log_odds_dropped = np.log(params.a / (params.b + np.maximum(x, 1) - 1)) + (params.r + x) * np.log(

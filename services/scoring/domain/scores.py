@@ -21,9 +21,11 @@ from services.scoring.domain.value import customer_value, value_at_risk
 def with_scores(states: Sequence[MemberState], policy: Policy) -> list[MemberState]:
     """The states with their scores filled at their own clocks; members who never bought get none."""
     buyers = [i for i, s in enumerate(states) if s.first_purchase_at is not None and s.last_purchase_at is not None]
-    scored = [
-        replace(s, p_alive=None, expected_purchases=None, clv_minor=None, value_at_risk_minor=None) for s in states
-    ]
+    buyer_set = set(buyers)
+    scored = list(states)
+    for i, state in enumerate(states):
+        if i not in buyer_set and (state.p_alive, state.clv_minor) != (None, None):
+            scored[i] = replace(state, p_alive=None, expected_purchases=None, clv_minor=None, value_at_risk_minor=None)
     if not buyers:
         return scored
     chosen = [states[i] for i in buyers]

@@ -223,3 +223,11 @@ def test_expected_purchases_are_p_alive_times_what_a_live_member_would_buy() -> 
 def test_expected_purchases_rejects_a_negative_horizon() -> None:
     with pytest.raises(ValueError, match="horizon"):
         expected_purchases(PUBLISHED, -1.0, 2, 30.43, 38.86)
+
+
+def test_p_alive_for_one_member_matches_the_vectorised_form() -> None:
+    from services.scoring.domain.bgnbd import BgNbdParams, p_alive, p_alive_of_one
+
+    params = BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426)
+    for x, t_x, big_t in [(0, 0.0, 10.0), (1, 5.0, 5.0), (3, 40.0, 400.0), (50, 300.0, 301.0), (400, 10.0, 5000.0)]:
+        assert abs(p_alive_of_one(params, x, t_x, big_t) - float(p_alive(params, x, t_x, big_t))) < 1e-12
