@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from services.scoring.entrypoints import http
 from services.scoring.entrypoints.settings import ScoringSettings
@@ -13,13 +14,14 @@ from services.scoring.service_layer.policy_holder import PolicyHolder
 from services.scoring.service_layer.policy_refresh import keep_policy_current
 from services.scoring.service_layer.sweeper import Sweeper
 from shared.contracts.topics import SCORING_DLQ
+from shared.kafka.consumer import BatchConsumer
 from shared.kafka.decoders import cloudevents_by_topic
 from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def _build(ctx: ServiceContext, holder: PolicyHolder) -> list:  # type: ignore[type-arg]
+def _build(ctx: ServiceContext, holder: PolicyHolder) -> list[BatchConsumer[Any]]:
     return [
         batch_consumer(
             ctx,

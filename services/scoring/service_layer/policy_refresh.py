@@ -18,6 +18,9 @@ log = get_logger(__name__)
 async def recompute_cuts(pool: Any, lateness_s: float) -> None:
     """New RFM cut points as of the watermark (event time, so a replay tiers as a live run would)."""
     async with pool.acquire() as conn, conn.transaction():
+        # Replicas share the schedule: whoever holds the lock computes, the others skip a round.
+        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('scoring.rfm_cuts'))"):
+            return
         as_of = await clock_repository.stream_watermark(conn, timedelta(seconds=lateness_s))
         if as_of is not None:
             await model_repository.compute_cuts(conn, as_of)
