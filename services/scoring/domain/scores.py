@@ -32,7 +32,9 @@ def with_scores(states: Sequence[MemberState], policy: Policy) -> list[MemberSta
     x = np.array([s.repeat_purchases() for s in chosen], dtype=np.float64)
     t_x = np.array([days_between(s.first_purchase_at, s.last_purchase_at) for s in chosen])  # type: ignore[arg-type]
     big_t = np.maximum(t_x, [days_between(s.first_purchase_at, s.clock) for s in chosen])  # type: ignore[arg-type]
-    mean_spend = np.array([max(0, s.net_spend_minor) / s.sales for s in chosen], dtype=np.float64)
+    # Refunds can take a member's net spend to zero or below; the spend model needs a positive
+    # mean, and one minor unit says "worth nearly nothing" without failing the batch.
+    mean_spend = np.array([max(1.0, s.net_spend_minor / s.sales) for s in chosen], dtype=np.float64)
     model, value_rules = policy.model, policy.rules.value
     alive = bgnbd.p_alive(model.bgnbd, x, t_x, big_t)
     expected = bgnbd.expected_purchases(model.bgnbd, value_rules.forecast_days, x, t_x, big_t)

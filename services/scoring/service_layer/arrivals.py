@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.scoring.adapters import clock_repository
 from services.scoring.domain.ordering import FAR_FUTURE, safe_until
 from shared.contracts import MemberChatV1, MemberCommunityV1, MemberEvent, MemberMergedV1, MemberPurchaseV1
 from shared.contracts.topics import MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_MERGED, MEMBER_PURCHASE
-from shared.kafka.records import Decoded, UnitOfWork
+from shared.kafka.records import Decoded, RawRecord, UnitOfWork
 
 _CONTRACTS: dict[str, type[MemberEvent]] = {
     MEMBER_CHAT.name: MemberChatV1,
@@ -25,8 +26,17 @@ _CONTRACTS: dict[str, type[MemberEvent]] = {
 }
 
 
-def _parse(topic: str, payload: str) -> MemberEvent:
-    return _CONTRACTS[topic].model_validate_json(payload)
+@dataclass
+class StoredRecord:
+    """A deferred event's origin, shaped like a consumed record so it can be dead-lettered like one."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+    timestamp: int = 0
+    headers: Any = ()
 
 
 @dataclass(frozen=True)
@@ -37,10 +47,19 @@ class Arrival:
     partition: int
     offset: int
     event: MemberEvent
+    origin: RawRecord
 
     @property
     def order(self) -> tuple[datetime, str, int, int]:
         return (self.event.occurred_at, self.topic, self.partition, self.offset)
+
+
+def _released(row: Any) -> Arrival:
+    event = _CONTRACTS[row["topic"]].model_validate_json(row["payload"])
+    origin = StoredRecord(
+        row["topic"], row["partition"], row["offset"], row["payload"].encode(), key=event.member_id.encode()
+    )
+    return Arrival(row["topic"], row["partition"], row["offset"], event, origin)
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -55,18 +74,14 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     for item in batch:
         key = (item.record.topic, item.record.partition)
         read[key] = _latest(read.get(key), item.payload.occurred_at)
-        arrivals.append(Arrival(item.record.topic, item.record.partition, item.record.offset, item.payload))
+        record = item.record
+        arrivals.append(Arrival(record.topic, record.partition, record.offset, item.payload, record))
     known = await clock_repository.clocks(conn)
     latest = {key: _latest(known.get(key), read.get(key)) for key in {*known, *read}}
     safe = safe_until(uow.progress, latest)
     ready = [a for a in arrivals if a.event.occurred_at <= safe.get(a.partition, FAR_FUTURE)]
     waiting = [a for a in arrivals if a.event.occurred_at > safe.get(a.partition, FAR_FUTURE)]
-    released = [
-        Arrival(
-            row["topic"], row["partition"], row["offset"], _CONTRACTS[row["topic"]].model_validate_json(row["payload"])
-        )
-        for row in await clock_repository.release(conn, safe)
-    ]
+    released = [_released(row) for row in await clock_repository.release(conn, safe)]
     await clock_repository.defer(
         conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump_json()) for a in waiting]
     )

@@ -27,7 +27,10 @@ from shared.contracts import (
     PurchaseKind,
 )
 from shared.kafka.consumer import Handler
-from shared.kafka.records import Decoded, UnitOfWork
+from shared.kafka.records import Decoded, Rejection, UnitOfWork
+from shared.observability.logging import get_logger
+
+log = get_logger(__name__)
 
 _MAX_MERGE_HOPS = 8
 _PRESENT = {
@@ -113,6 +116,20 @@ def _apply_merge(
     return {survivor_id, merged_id}, transitions
 
 
+def _apply_one(
+    states: dict[str, MemberState], event: MemberEvent, policy: Policy, facts: _Batch
+) -> tuple[set[str], list[Transition]]:
+    """Apply one event to the loaded states; on an exception nothing of it is kept."""
+    if isinstance(event, MemberMergedV1):
+        return _apply_merge(states, event, policy, facts)
+    target = _survivor_of(states, event.member_id)
+    if target != event.member_id:
+        event = event.model_copy(update={"member_id": target})
+    states[target], caused = apply_event(states.get(target), event, policy)
+    _note_facts(facts, event, target)
+    return {target}, caused
+
+
 async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]], policy: Policy) -> None:
     arrivals = await in_event_time_order(uow, batch)
     wanted = {a.event.member_id for a in arrivals}
@@ -122,19 +139,14 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     touched: set[str] = set()
     transitions: list[Transition] = []
     for arrival in arrivals:
-        event = arrival.event
-        if isinstance(event, MemberMergedV1):
-            changed, caused = _apply_merge(states, event, policy, facts)
-            touched |= changed
-            transitions += caused
+        try:
+            changed, caused = _apply_one(states, arrival.event, policy, facts)
+        except Exception as exc:  # a bug meeting odd input: dead-letter the one event, keep the rest flowing
+            log.error("could not apply event; dead-lettering it", member_id=arrival.event.member_id, error=repr(exc))
+            uow.rejections.append(Rejection(arrival.origin, "handler_error", f"{type(exc).__name__}: {exc}"))
             continue
-        target = _survivor_of(states, event.member_id)
-        if target != event.member_id:
-            event = event.model_copy(update={"member_id": target})
-        states[target], caused = apply_event(states.get(target), event, policy)
-        touched.add(target)
+        touched |= changed
         transitions += caused
-        _note_facts(facts, event, target)
     conn = uow.conn
     await member_repository.record_sales(conn, facts.sales)
     await community_repository.set_presence(conn, facts.presence)

@@ -18,7 +18,7 @@ from services.scoring.domain.policy import Policy
 from services.scoring.domain.scores import with_scores
 from services.scoring.domain.value_tier import RfmCuts, value_tier
 from services.scoring.entrypoints.settings import ScoringSettings
-from shared.contracts import ValueTier
+from shared.contracts import PurchaseKind, ValueTier
 from tests.unit.scoring.events import chat, day, purchase
 
 MIGRATION = Path(__file__).resolve().parents[3] / "services/scoring/migrations/0002_member_state.sql"
@@ -131,3 +131,16 @@ def test_every_reason_code_is_documented() -> None:
     assert len(codes) >= 14
     missing = [code for code in codes if f"`{code}`" not in documented]
     assert missing == []
+
+
+def test_a_repeat_buyer_whose_purchases_were_all_refunded_still_gets_scores() -> None:
+    policy = Policy()
+    kept, _ = apply_event(None, purchase(0, total_minor=5_000), policy)
+    kept, _ = apply_event(kept, purchase(5, total_minor=5_000), policy)
+    refunded, _ = apply_event(kept, purchase(6, total_minor=10_000, kind=PurchaseKind.REFUND), policy)
+    assert refunded.net_spend_minor == 0
+    scored_refunded, scored_kept = with_scores([refunded, replace(kept, clock=refunded.clock)], policy)
+    assert scored_refunded.p_alive is not None
+    assert scored_refunded.clv_minor is not None
+    assert scored_kept.clv_minor is not None
+    assert 0 < scored_refunded.clv_minor < scored_kept.clv_minor
