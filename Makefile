@@ -86,3 +86,10 @@ demo: up ## Start the stack and the four services, push events end to end, print
 .PHONY: bench-ingest
 bench-ingest: install ## Ingest benchmark on the running stack (make up first); ARGS="--events 20000 --memory-scaling"
 	$(PY) -m bench.ingest_throughput $(ARGS)
+
+.PHONY: bench-scoring bench-scoring-fit
+bench-scoring: install ## Scoring benchmark on a bench/dev stack (moves group "scoring" to the end); ARGS="--skip sweep"
+	$(PY) -m bench.scoring_throughput $(ARGS)
+
+bench-scoring-fit: install ## Scoring's BG/NBD fit on 1,000,000 simulated members (no stack); ARGS="--members 100000"
+	$(PY) -m bench.scoring_fit $(ARGS)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.contracts.envelope import KafkaRecord
 from shared.kafka.admin import describe_partitions
 from tools.upstream import UpstreamRecord
 
@@ -90,14 +91,31 @@ async def produce_all(producer: AIOKafkaProducer, records: Iterable[UpstreamReco
 
 async def produce_paced(producer: AIOKafkaProducer, records: Sequence[UpstreamRecord], rate: float) -> dict[str, float]:
     """Send ``records`` at ``rate`` per second; return each event ref's send time (``time.perf_counter``)."""
+    paced = [(r.event_ref, KafkaRecord(r.topic, None, r.body, tuple(r.headers))) for r in records]
+    return await produce_paced_records(producer, paced, rate)
+
+
+async def produce_paced_records(
+    producer: AIOKafkaProducer, records: Sequence[tuple[str, KafkaRecord]], rate: float
+) -> dict[str, float]:
+    """Send (ref, record) pairs at ``rate`` per second; return each ref's send time (``time.perf_counter``)."""
     sent: dict[str, float] = {}
     futures: list[asyncio.Future[object]] = []
     started = time.perf_counter()
-    for n, record in enumerate(records):
+    for n, (ref, record) in enumerate(records):
         ahead = started + n / rate - time.perf_counter()
         if ahead > 0.002:  # sleep only when ahead by more than the event loop's timer resolution
             await asyncio.sleep(ahead)
-        sent[record.event_ref] = time.perf_counter()
-        futures.append(await producer.send(record.topic, record.body, headers=record.headers))
+        sent[ref] = time.perf_counter()
+        futures.append(await producer.send(record.topic, record.value, key=record.key, headers=list(record.headers)))
     await asyncio.gather(*futures)
     return sent
+
+
+async def produce_kafka_records(producer: AIOKafkaProducer, records: Iterable[KafkaRecord]) -> int:
+    """Send every record (with its key) as fast as the producer takes them; return how many, once all are acked."""
+    futures: list[asyncio.Future[object]] = []
+    for record in records:
+        futures.append(await producer.send(record.topic, record.value, key=record.key, headers=list(record.headers)))
+    await asyncio.gather(*futures)
+    return len(futures)

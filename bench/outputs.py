@@ -1,9 +1,11 @@
-"""Watches ingest's output topics and picks out the records one benchmark run caused.
+"""Watches a service's output topics and picks out the records one benchmark run caused.
 
 Every canonical event ingest publishes carries the upstream event id in ``source_event_id``,
 and the upstream ids of a run start with its run id, so a byte-level search on the record
 value attributes each output to its input without decoding the envelope. Dead letters carry
 the raw record's coordinates, which are matched against the offsets the run produced.
+Other services' outputs are attributed the same way by another JSON field (``ref_field``):
+scoring's state events by their ``member_id``, which embeds the run id.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -35,10 +37,20 @@ class DeadLetterSeen:
 class OutputWatcher:
     """Consumes the output topics from their end offsets at ``start`` on, in the background."""
 
-    def __init__(self, bootstrap: str, run: str, *, fetch_max_wait_ms: int = 100) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        run: str,
+        *,
+        fetch_max_wait_ms: int = 100,
+        ref_field: str = "source_event_id",
+        dlq_topics: Collection[str] = (INGEST_DLQ.name,),
+    ) -> None:
         self.run = run
+        self._dlq_topics = frozenset(dlq_topics)
         # POS ids are store-qualified ("store-sh-001:<receipt id>"): the ref is the part from the run id on.
-        self._pattern = re.compile(rb'"source_event_id":"[^"]*?(' + re.escape(run.encode()) + rb'[^"]*)"')
+        field = re.escape(ref_field.encode())
+        self._pattern = re.compile(rb'"' + field + rb'":"[^"]*?(' + re.escape(run.encode()) + rb'[^"]*)"')
         # event ref -> time.perf_counter() when the bench received its output
         self.received: dict[str, float] = {}
         self.duplicates = 0
@@ -87,7 +99,7 @@ class OutputWatcher:
 
     def _take(self, record: ConsumerRecord[bytes, bytes], now: float) -> None:
         value = record.value or b""
-        if record.topic == INGEST_DLQ.name:
+        if record.topic in self._dlq_topics:
             self._take_dead_letter(value)
             return
         found = self._pattern.search(value)

@@ -29,6 +29,7 @@ class ProcessWindow:
     rss_peak_mib: float
     rss_end_mib: float
     cpu_percent: float  # of one core, averaged over the window
+    cpu_s: float  # CPU seconds (user + system) the process used in the window
     host_cpu_percent: float  # of all the host's cores (Kafka, Postgres and the bench included)
     samples: int
 
@@ -89,6 +90,7 @@ class ProcessSampler:
             rss_peak_mib=max(s.rss_kib for s in inside) / 1024,
             rss_end_mib=last.rss_kib / 1024,
             cpu_percent=100 * (last.cpu_s - first.cpu_s) / elapsed if elapsed > 0 else 0.0,
+            cpu_s=last.cpu_s - first.cpu_s,
             host_cpu_percent=100 * (last.host_busy_s - first.host_busy_s) / host_total if host_total > 0 else 0.0,
             samples=len(inside),
         )
