@@ -48,8 +48,8 @@ async def stream_watermark(conn: Any, allowed_lateness: timedelta) -> datetime |
     return mark - allowed_lateness if mark is not None else None
 
 
-async def defer(conn: Any, rows: Sequence[tuple[str, int, int, datetime, str]]) -> None:
-    """(topic, partition, offset, event time, event JSON) of events that must wait their turn."""
+async def defer(conn: Any, rows: Sequence[tuple[str, int, int, datetime, dict[str, Any]]]) -> None:
+    """(topic, partition, offset, event time, event as JSON data) of events that must wait their turn."""
     if rows:
         await conn.execute(
             """INSERT INTO deferred_events (topic, partition, "offset", at, payload)

@@ -18,8 +18,13 @@ from services.scoring.domain.timeline import days_between
 from services.scoring.domain.value import customer_value, value_at_risk
 
 
-def with_scores(states: Sequence[MemberState], policy: Policy) -> list[MemberState]:
-    """The states with their scores filled at their own clocks; members who never bought get none."""
+def with_scores(states: Sequence[MemberState], policy: Policy, *, value: bool = True) -> list[MemberState]:
+    """The states with their scores filled at their own clocks; members who never bought get none.
+
+    ``value=False`` fills P(alive) and expected purchases only and leaves customer value and value
+    at risk as they were: the value sum evaluates the forecast once per monthly step over the
+    horizon, so it is kept for the states that are published.
+    """
     buyers = [i for i, s in enumerate(states) if s.first_purchase_at is not None and s.last_purchase_at is not None]
     buyer_set = set(buyers)
     scored = list(states)
@@ -38,6 +43,10 @@ def with_scores(states: Sequence[MemberState], policy: Policy) -> list[MemberSta
     model, value_rules = policy.model, policy.rules.value
     alive = bgnbd.p_alive(model.bgnbd, x, t_x, big_t)
     expected = bgnbd.expected_purchases(model.bgnbd, value_rules.forecast_days, x, t_x, big_t)
+    if not value:
+        for n, i in enumerate(buyers):
+            scored[i] = replace(scored[i], p_alive=float(alive[n]), expected_purchases=float(expected[n]))
+        return scored
     worth = customer_value(
         model.bgnbd,
         model.spend,

@@ -7,6 +7,7 @@ once every co-partition has caught up with them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,9 +56,9 @@ class Arrival:
 
 
 def _released(row: Any) -> Arrival:
-    event = _CONTRACTS[row["topic"]].model_validate_json(row["payload"])
+    event = _CONTRACTS[row["topic"]].model_validate(row["payload"])
     origin = StoredRecord(
-        row["topic"], row["partition"], row["offset"], row["payload"].encode(), key=event.member_id.encode()
+        row["topic"], row["partition"], row["offset"], json.dumps(row["payload"]).encode(), key=event.member_id.encode()
     )
     return Arrival(row["topic"], row["partition"], row["offset"], event, origin)
 
@@ -83,7 +84,7 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     waiting = [a for a in arrivals if a.event.occurred_at > safe.get(a.partition, FAR_FUTURE)]
     released = [_released(row) for row in await clock_repository.release(conn, safe)]
     await clock_repository.defer(
-        conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump_json()) for a in waiting]
+        conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump(mode="json")) for a in waiting]
     )
     await clock_repository.record_progress(
         conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}

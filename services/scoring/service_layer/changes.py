@@ -12,8 +12,10 @@ from services.scoring.domain.policy import Policy
 from services.scoring.domain.scores import with_scores
 from shared.contracts import KafkaRecord, MemberStateV1, derived_event_id, wrap
 from shared.contracts.topics import MEMBER_STATE
+from shared.observability.logging import get_logger
 
 SOURCE = "memberpulse/scoring"
+log = get_logger(__name__)
 Publish = Callable[[KafkaRecord], None]
 
 
@@ -37,13 +39,45 @@ def state_event(transition: Transition, communities: tuple[str, ...]) -> MemberS
     )
 
 
+def _scored(states: Sequence[MemberState], policy: Policy, *, value: bool) -> list[MemberState]:
+    """Scores for the batch, or, should the vectorised pass fail, member by member (none for a culprit).
+
+    Scores are derived figures: a member the model cannot score must never hold up the state
+    changes of everyone else in the batch.
+    """
+    try:
+        return with_scores(states, policy, value=value)
+    except Exception as exc:
+        log.error("scoring the batch failed; scoring member by member", error=repr(exc))
+    scored = []
+    for state in states:
+        try:
+            [one] = with_scores([state], policy, value=value)
+        except Exception as exc:
+            log.error("member left unscored", member_id=state.member_id, error=repr(exc))
+            one = state
+        scored.append(one)
+    return scored
+
+
 async def commit_changes(
     conn: object, states: Sequence[MemberState], transitions: Sequence[Transition], policy: Policy, publish: Publish
 ) -> None:
-    """Score the final states and every transition's snapshot in one go, save, and publish."""
-    scored = with_scores([*states, *(t.after for t in transitions)], policy)
-    finals, snapshots = scored[: len(states)], scored[len(states) :]
+    """Score, save and publish.
+
+    Every transition's snapshot gets all scores, value included, as it is published. The saved
+    rows get P(alive) and expected purchases at their clocks, and keep the value of their latest
+    published state (the API computes it afresh when asked).
+    """
+    snapshots = _scored([t.after for t in transitions], policy, value=True)
     transitions = [replace(t, after=after) for t, after in zip(transitions, snapshots, strict=True)]
+    published_value = {s.member_id: (s.clv_minor, s.value_at_risk_minor) for s in snapshots}
+    finals = [
+        replace(s, clv_minor=published_value[s.member_id][0], value_at_risk_minor=published_value[s.member_id][1])
+        if s.member_id in published_value
+        else s
+        for s in _scored(states, policy, value=False)
+    ]
     await member_repository.save(conn, finals)
     await member_repository.record_transitions(conn, transitions)
     if not transitions:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from services.scoring.adapters import clock_repository, community_repository, member_repository
 from services.scoring.domain.explain import explain
 from services.scoring.domain.policy import Policy
+from services.scoring.domain.scores import with_scores
 
 
 async def member_view(conn: Any, member_id: str, policy: Policy, lateness: timedelta) -> dict[str, Any] | None:
@@ -18,7 +20,9 @@ async def member_view(conn: Any, member_id: str, policy: Policy, lateness: timed
     if state.merged_into is not None:
         return {"member_id": member_id, "merged_into": state.merged_into}
     mark = await clock_repository.stream_watermark(conn, lateness)
-    view = explain(state, max(state.clock, mark) if mark else state.clock, policy)
+    as_of = max(state.clock, mark) if mark else state.clock
+    [scored] = with_scores([replace(state, clock=as_of)], policy)
+    view = explain(scored, as_of, policy)
     view["communities"] = list((await member_repository.communities_of(conn, [member_id])).get(member_id, ()))
     view["transitions"] = [
         {**row, "at": row["at"].isoformat(), "reasons": list(row["reasons"])}

@@ -35,6 +35,7 @@ TABLES = (
     "community_members",
     "community_activity",
     "partition_clock",
+    "deferred_events",
     "model_params",
     "rfm_cuts",
     "inbox",
