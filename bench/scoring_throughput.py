@@ -1,7 +1,7 @@
 """Scoring benchmark: sustained throughput, overhead over a bare consumer, latency, a million-member sweep.
 
 ``python -m bench.scoring_throughput [--events N] [--latency-rate R] [--latency-seconds S]
-[--sweep-members M] [--skip PHASE ...] [--keep] [--profile] [--drop-zeroing-refunds]`` against the local stack
+[--sweep-members M] [--skip PHASE ...] [--keep] [--profile]`` against the local stack
 (``make up``). Nothing is asserted except that no event was lost (exit 1 if one was, 2 if the
 run could not start). The figures are printed as a Markdown table, each with the command that
 reproduces it, and merged into ``bench/results/scoring.json``: a phase skipped keeps the figures
@@ -29,10 +29,6 @@ Method
    process's RSS and CPU time are sampled from /proc (CPU seconds per 1,000 events are over the
    steady window). ``--profile`` records the process with py-spy during phases 1 and 3 (when
    py-spy is on PATH or in the venv) and summarises where its samples fall.
-   ``--drop-zeroing-refunds`` leaves out the refunds that bring a repeat buyer's net spend to ≤ 0
-   (one in 100,000 events at the default size), to measure scoring code from before it could
-   score such members: it dead-lettered them, and once such a refund had been deferred, every
-   later batch that released it failed, so the figures measured that failure, not throughput.
 2. Baseline (``baseline``, needs phase 1). Before scoring starts, a bare aiokafka loop consumes
    the same offset ranges (a fresh group, manual assignment, batches of ``max_batch_records``)
    and commits per batch, with no processing: the Kafka work of scoring alone.
@@ -174,7 +170,6 @@ class ThroughputFigures:
     members: int
     events: int
     purchase_events: int
-    refunds_left_out: int  # --drop-zeroing-refunds
     preload_rate: float  # records/s produced by the bench (generation excluded)
     startup_s: float | None  # spawn → /readyz answers
     first_progress_after_s: float | None  # spawn → first committed batch seen (lag below N)
@@ -423,56 +418,26 @@ class Preloaded:
     event_ids: list[str]
     ranges: Ranges
     rate: float
-    refunds_left_out: int
 
     @property
     def purchases(self) -> int:
         return sum(1 for e in self.events if isinstance(e, MemberPurchaseV1))
 
 
-def history(run: str, wanted: int, *, drop_zeroing_refunds: bool) -> tuple[int, list[MemberEvent], int]:
-    """At least ``wanted`` events of a year ending now, the members they belong to, and refunds left out."""
+def history(run: str, wanted: int) -> tuple[int, list[MemberEvent]]:
+    """At least ``wanted`` events of a year ending now, and the members they belong to."""
     start = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
     members = max(1, math.ceil(wanted / EVENTS_PER_MEMBER))
     while True:
         events = member_history(HistorySpec(run, members, HISTORY_DAYS, HISTORY_SEED), start)
-        dropped = 0
-        if drop_zeroing_refunds:
-            events, dropped = without_zeroing_refunds(events)
         if len(events) >= wanted:
-            return members, events, dropped
+            return members, events
         members = math.ceil(members * wanted / max(1, len(events)) * 1.02) + 1
-
-
-def without_zeroing_refunds(events: Sequence[MemberEvent]) -> tuple[list[MemberEvent], int]:
-    """The events without each refund that would leave a member with two or more sales a net spend ≤ 0.
-
-    Scoring cannot score such a member (gamma-gamma refuses a repeat buyer whose mean spend is ≤ 0)
-    and dead-letters the refund; when the refund was deferred, every batch that releases it fails.
-    ``--drop-zeroing-refunds`` leaves those refunds out, to measure throughput around that bug.
-    """
-    sales: Counter[str] = Counter()
-    net: Counter[str] = Counter()
-    kept: list[MemberEvent] = []
-    for event in events:  # in event-time order, as scoring applies them
-        if isinstance(event, MemberPurchaseV1):
-            member = event.member_id
-            if event.kind is PurchaseKind.SALE:
-                sales[member] += 1
-                net[member] += event.total_minor
-            elif sales[member] >= 2 and net[member] - abs(event.total_minor) <= 0:
-                continue
-            else:
-                net[member] -= abs(event.total_minor)
-        kept.append(event)
-    return kept, len(events) - len(kept)
 
 
 async def preload(bench: Bench) -> Preloaded:
     run = new_run_id()
-    members, events, dropped = history(run, bench.args.events, drop_zeroing_refunds=bench.args.drop_zeroing_refunds)
-    if dropped:
-        bench.warnings.append(f"--drop-zeroing-refunds: left out {dropped} refund(s) that scoring cannot score")
+    members, events = history(run, bench.args.events)
     bench.prefixes.append(f"m_{run}_")
     records = [as_record(event) for event in events]
     bench.communities |= {e.community_id for e in events if isinstance(e, MemberChatV1 | MemberCommunityV1)}
@@ -492,7 +457,7 @@ async def preload(bench: Bench) -> Preloaded:
     if landed != len(records):
         bench.warnings.append(f"{landed - len(records)} records from elsewhere landed on the inputs during pre-load")
     progress(f"phase 1: published at {len(records) / seconds:,.0f} records/s")
-    return Preloaded(run, members, events, event_ids, ranges, len(records) / seconds, dropped)
+    return Preloaded(run, members, events, event_ids, ranges, len(records) / seconds)
 
 
 async def measure_baseline(bench: Bench, loaded: Preloaded) -> BaselineFigures:
@@ -617,7 +582,6 @@ async def measure_throughput(
         members=loaded.members,
         events=len(loaded.event_ids),
         purchase_events=loaded.purchases,
-        refunds_left_out=loaded.refunds_left_out,
         preload_rate=loaded.rate,
         startup_s=ready_at - spawned,
         first_progress_after_s=first - spawned if first is not None else None,
@@ -1395,11 +1359,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip", nargs="+", default=[], choices=PHASES, metavar="PHASE", help=f"of {PHASES}")
     parser.add_argument("--keep", action="store_true", help="keep phases 1 and 3's rows (the sweep's never stay)")
     parser.add_argument("--profile", action="store_true", help="py-spy record scoring during phase 1")
-    parser.add_argument(
-        "--drop-zeroing-refunds",
-        action="store_true",
-        help="leave out the few refunds that bring a repeat buyer's net spend to ≤ 0 (scoring fails on them)",
-    )
     args = parser.parse_args(argv)
     positive = (args.events, args.latency_rate, args.latency_seconds, args.sweep_members, args.sweep_batch)
     if min(positive) <= 0:
