@@ -81,13 +81,14 @@ def customer_value(
     steps = math.ceil(horizon_periods / periods_per_step - _WHOLE_STEPS_TOLERANCE)
     step_ends = np.minimum(np.arange(1, steps + 1) * periods_per_step, horizon_periods)
     spend = np.asarray(expected_spend(gg, x, mean_spend), dtype=np.float64)
-    purchases_so_far: FloatArray = np.zeros(())
-    discounted_purchases: FloatArray = np.zeros(())
-    for end in step_ends:
-        purchases_by_end = np.asarray(expected_purchases(bg, float(end), x, t_x, T), dtype=np.float64)
-        in_step = purchases_by_end - purchases_so_far
-        discounted_purchases = discounted_purchases + in_step / (1 + discount_rate_per_step) ** (end / periods_per_step)
-        purchases_so_far = purchases_by_end
+    # All steps in one call: the step ends run along a new leading axis, so the forecast is
+    # evaluated for (step, member) pairs at once rather than once per step (its fixed cost per
+    # call dominated for the small batches of live traffic).
+    member_dims = np.broadcast(np.asarray(x), np.asarray(t_x), np.asarray(T)).ndim
+    ends = step_ends.reshape(-1, *([1] * member_dims))
+    purchases_by_end = np.asarray(expected_purchases(bg, ends, x, t_x, T), dtype=np.float64)
+    in_step = np.diff(purchases_by_end, axis=0, prepend=0.0)
+    discounted_purchases = (in_step / (1 + discount_rate_per_step) ** (ends / periods_per_step)).sum(axis=0)
     values = discounted_purchases * spend
     return float(values) if values.ndim == 0 else values
 
