@@ -70,14 +70,21 @@ async def commit_changes(
     published state (the API computes it afresh when asked).
     """
     snapshots = _scored([t.after for t in transitions], policy, value=True)
+    # A member whose last change in the batch was a transition ends as that very snapshot (the
+    # common case in live traffic): its scored snapshot is its final row, scored once.
+    scored_snapshot = {id(t.after): snapshot for t, snapshot in zip(transitions, snapshots, strict=True)}
     transitions = [replace(t, after=after) for t, after in zip(transitions, snapshots, strict=True)]
     published_value = {s.member_id: (s.clv_minor, s.value_at_risk_minor) for s in snapshots}
-    finals = [
-        replace(s, clv_minor=published_value[s.member_id][0], value_at_risk_minor=published_value[s.member_id][1])
+    rest = [s for s in states if id(s) not in scored_snapshot]
+    rest_scored = {
+        s.member_id: replace(
+            s, clv_minor=published_value[s.member_id][0], value_at_risk_minor=published_value[s.member_id][1]
+        )
         if s.member_id in published_value
         else s
-        for s in _scored(states, policy, value=False)
-    ]
+        for s in _scored(rest, policy, value=False)
+    }
+    finals = [scored_snapshot.get(id(s)) or rest_scored[s.member_id] for s in states]
     await member_repository.save(conn, finals)
     await member_repository.record_transitions(conn, transitions)
     if not transitions:

@@ -158,3 +158,36 @@ def test_value_at_risk_is_the_value_times_the_chance_the_member_has_left() -> No
 def test_value_at_risk_rejects_a_probability_outside_zero_to_one() -> None:
     with pytest.raises(ValueError, match="probability"):
         value_at_risk(100.0, 1.2)
+
+
+def test_quarterly_steps_value_members_within_one_percent_of_monthly_steps() -> None:
+    from services.scoring.domain.policy import PRIOR_BGNBD, PRIOR_SPEND
+    from services.scoring.domain.rules import ValueRules
+    from services.scoring.domain.value import customer_value
+
+    quarterly = ValueRules()
+    monthly = ValueRules(step_days=365.25 / 12)
+    x, t_x, big_t, spend = (
+        [0, 1, 4, 12],
+        [0.0, 30.0, 200.0, 350.0],
+        [10.0, 60.0, 260.0, 365.0],
+        [80e2, 120e2, 60e2, 300e2],
+    )
+
+    def value(rules: ValueRules) -> list[float]:
+        return list(
+            customer_value(
+                PRIOR_BGNBD,
+                PRIOR_SPEND,
+                x,
+                t_x,
+                big_t,
+                spend,
+                horizon_periods=rules.horizon_days,
+                periods_per_step=rules.step_days,
+                discount_rate_per_step=rules.discount_per_step,
+            )
+        )
+
+    for coarse, fine in zip(value(quarterly), value(monthly), strict=True):
+        assert abs(coarse - fine) / fine < 0.01
