@@ -130,6 +130,7 @@ from tools.services import RunningService, spawn_service, stop_services, wait_re
 
 PHASES = ("throughput", "baseline", "latency", "sweep")
 GROUP = "scoring"
+DOWNSTREAM_GROUP = "campaigns"
 PORT_OFFSET = 3100
 TOKEN = "bench"  # noqa: S105 - the management API token of the bench's own scoring process
 READY_TIMEOUT_S = 90.0
@@ -301,9 +302,9 @@ async def preflight(bench: Bench) -> None:
         raise BenchAborted(f"consumer group {GROUP!r} has {members} active member(s) elsewhere. Stop them.")
 
 
-async def move_group_to(bench: Bench, offsets: dict[TopicPartition, int]) -> None:
-    """Commit ``offsets`` for scoring's group, as the integration tests' reset does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, group_id=GROUP, enable_auto_commit=False)
+async def move_group_to(bench: Bench, offsets: dict[TopicPartition, int], group: str = GROUP) -> None:
+    """Commit ``offsets`` for a consumer group (scoring's by default), as the integration tests' reset does."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(offsets))
@@ -984,9 +985,23 @@ async def delete_sweep_rows(conn: Any, prefix: str, outbox_after: int) -> None:
 # -- cleanup of phases 1 and 3 -------------------------------------------------------------------------
 
 
+async def keep_downstream_out(bench: Bench) -> None:
+    """Move campaigns' group past the bench's state events, so no offer is made to a bench member.
+
+    Campaigns consumes member.state.v1; left behind, the next `make demo` or campaigns start
+    would greet tens of thousands of bench members and keep the notifier busy for minutes.
+    """
+    if await bench.probe.group_members(DOWNSTREAM_GROUP):
+        bench.warnings.append(f"group {DOWNSTREAM_GROUP!r} is running: it will act on the bench's state events")
+        return
+    state = await bench.probe.partitions([MEMBER_STATE.name])
+    await move_group_to(bench, await bench.probe.end_offsets(state), group=DOWNSTREAM_GROUP)
+
+
 async def cleanup(bench: Bench) -> None:
     if not bench.prefixes:
         return
+    await keep_downstream_out(bench)
     progress(f"deleting the rows of runs {', '.join(p[2:-1] for p in bench.prefixes)}…")
     conn = await asyncpg.connect(bench.dsn)
     try:
