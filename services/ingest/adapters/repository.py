@@ -144,23 +144,25 @@ async def remember_request(conn: Any, source: str, signature: str, window_s: int
     return inserted is not None
 
 
-async def upsert_stores(conn: Any, stores: Iterable[Store]) -> int:
-    rows = [(s.store_id, s.name, s.timezone, s.region, s.city) for s in stores]
+async def _upsert_registry(
+    conn: Any, table: str, key: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> int:
+    """Insert or refresh registry rows; ``table``, ``key`` and ``columns`` are constants of this module."""
+    names = (key, *columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     await conn.executemany(
-        """INSERT INTO stores (store_id, name, timezone, region, city) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (store_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
-               region = excluded.region, city = excluded.city, updated_at = now()""",
+        f"""INSERT INTO {table} ({", ".join(names)}) VALUES ({", ".join(f"${n}" for n in range(1, len(names) + 1))})
+            ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = now()""",  # noqa: S608
         rows,
     )
     return len(rows)
+
+
+async def upsert_stores(conn: Any, stores: Iterable[Store]) -> int:
+    rows = [(s.store_id, s.name, s.timezone, s.region, s.city) for s in stores]
+    return await _upsert_registry(conn, "stores", "store_id", ("name", "timezone", "region", "city"), rows)
 
 
 async def upsert_products(conn: Any, products: Iterable[Product]) -> int:
     rows = [(p.sku, p.name, p.category, p.brand, p.price_tier) for p in products]
-    await conn.executemany(
-        """INSERT INTO products (sku, name, category, brand, price_tier) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (sku) DO UPDATE SET name = excluded.name, category = excluded.category,
-               brand = excluded.brand, price_tier = excluded.price_tier, updated_at = now()""",
-        rows,
-    )
-    return len(rows)
+    return await _upsert_registry(conn, "products", "sku", ("name", "category", "brand", "price_tier"), rows)

@@ -14,11 +14,6 @@ from services.ingest.domain.model import Identifier, IdKind
 _MAX_ID_LENGTH = 256
 
 
-def pseudonymous_member_id(id_type: str, raw_id: str, salt: bytes) -> str:
-    """A stable member id from an upstream identifier: keyed hash, so it cannot be reversed by lookup."""
-    return f"m_{_keyed_hash(id_type, raw_id, salt)[:32]}"
-
-
 def member_id_for(identifier: Identifier) -> str:
     """The member id a new member gets from the identifier that first named it."""
     return f"m_{identifier.digest[:32]}"
