@@ -10,25 +10,23 @@ from typing import Any
 Progress = Mapping[tuple[str, int], tuple[datetime | None, bool]]
 
 
-async def record_progress(conn: Any, progress: Progress) -> None:
+async def record_progress(conn: Any, progress: Progress) -> dict[tuple[str, int], datetime | None]:
+    """Record the batch's progress; returns each of those partitions' latest event time read so far."""
     if not progress:
-        return
+        return {}
     keys = list(progress)
-    await conn.execute(
+    rows = await conn.fetch(
         """INSERT INTO partition_clock (topic, partition, max_event_time, caught_up)
            SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::boolean[])
            ON CONFLICT (topic, partition) DO UPDATE
            SET max_event_time = GREATEST(partition_clock.max_event_time, excluded.max_event_time),
-               caught_up = excluded.caught_up""",
+               caught_up = excluded.caught_up
+           RETURNING topic, partition, max_event_time""",
         [k[0] for k in keys],
         [k[1] for k in keys],
         [progress[k][0] for k in keys],
         [progress[k][1] for k in keys],
     )
-
-
-async def clocks(conn: Any) -> dict[tuple[str, int], datetime | None]:
-    rows = await conn.fetch("SELECT topic, partition, max_event_time FROM partition_clock")
     return {(row["topic"], row["partition"]): row["max_event_time"] for row in rows}
 
 

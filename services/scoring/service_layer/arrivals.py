@@ -77,16 +77,16 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
         read[key] = _latest(read.get(key), item.payload.occurred_at)
         record = item.record
         arrivals.append(Arrival(record.topic, record.partition, record.offset, item.payload, record))
-    known = await clock_repository.clocks(conn)
-    latest = {key: _latest(known.get(key), read.get(key)) for key in {*known, *read}}
+    # One statement records this batch's progress and returns every assigned partition's latest
+    # event time (the bounds below need no other partitions').
+    latest = await clock_repository.record_progress(
+        conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}
+    )
     safe = safe_until(uow.progress, latest)
     ready = [a for a in arrivals if a.event.occurred_at <= safe.get(a.partition, FAR_FUTURE)]
     waiting = [a for a in arrivals if a.event.occurred_at > safe.get(a.partition, FAR_FUTURE)]
     released = [_released(row) for row in await clock_repository.release(conn, safe)]
     await clock_repository.defer(
         conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump(mode="json")) for a in waiting]
-    )
-    await clock_repository.record_progress(
-        conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}
     )
     return sorted([*ready, *released], key=lambda a: a.order)
