@@ -1,0 +1,1 @@
+"""The scoring benchmark (``python -m bench.scoring_throughput``), one module per job."""

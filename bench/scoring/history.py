@@ -1,0 +1,75 @@
+"""Phase 1's backlog: a year of canonical events generated and published before scoring starts."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bench.ingest_throughput import new_run_id, progress
+from bench.kafka_ops import (
+    Ranges,
+    fast_producer,
+    produce_kafka_records,
+    ranges_between,
+)
+from bench.scoring.config import EVENTS_PER_MEMBER, GROUP, HISTORY_DAYS, HISTORY_SEED
+from bench.scoring.stack import Bench, move_group_to_end
+from shared.contracts import (
+    MemberChatV1,
+    MemberCommunityV1,
+    MemberEvent,
+    MemberPurchaseV1,
+)
+from tools.member_history import HistorySpec, as_record, member_history
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    run: str
+    members: int
+    events: list[MemberEvent]
+    event_ids: list[str]
+    ranges: Ranges
+    rate: float
+
+    @property
+    def purchases(self) -> int:
+        return sum(1 for e in self.events if isinstance(e, MemberPurchaseV1))
+
+
+def history(run: str, wanted: int) -> tuple[int, list[MemberEvent]]:
+    """At least ``wanted`` events of a year ending now, and the members they belong to."""
+    start = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
+    members = max(1, math.ceil(wanted / EVENTS_PER_MEMBER))
+    while True:
+        events = member_history(HistorySpec(run, members, HISTORY_DAYS, HISTORY_SEED), start)
+        if len(events) >= wanted:
+            return members, events
+        members = math.ceil(members * wanted / max(1, len(events)) * 1.02) + 1
+
+
+async def preload(bench: Bench) -> Preloaded:
+    run = new_run_id()
+    members, events = history(run, bench.args.events)
+    bench.prefixes.append(f"m_{run}_")
+    records = [as_record(event) for event in events]
+    bench.communities |= {e.community_id for e in events if isinstance(e, MemberChatV1 | MemberCommunityV1)}
+    event_ids = [dict(record.headers)["ce_id"].decode() for record in records]
+    progress(f"phase 1: run {run}, {len(records):,} events of {members:,} members; moving group {GROUP!r} to the end…")
+    before = await move_group_to_end(bench)
+    producer = fast_producer(bench.bootstrap)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        await produce_kafka_records(producer, records)
+        seconds = time.perf_counter() - started
+    finally:
+        await producer.stop()
+    ranges = ranges_between(before, await bench.probe.end_offsets(bench.inputs))
+    landed = sum(end - start for start, end in ranges.values())
+    if landed != len(records):
+        bench.warnings.append(f"{landed - len(records)} records from elsewhere landed on the inputs during pre-load")
+    progress(f"phase 1: published at {len(records) / seconds:,.0f} records/s")
+    return Preloaded(run, members, events, event_ids, ranges, len(records) / seconds)

@@ -1,0 +1,69 @@
+"""``bench/results/scoring.json``: this run's phases merged over the stored ones, with the code they measured."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.scoring.config import (
+    FIT_RESULTS_PATH,
+    PHASES,
+    RESULTS_PATH,
+    TARGET_EVENTS_PER_S,
+    TARGET_FIT_S,
+    TARGET_P99_MS,
+    TARGET_SWEEP_S,
+)
+
+
+def code_fingerprint() -> dict[str, str]:
+    """Which code the figures are of: a hash of scoring's and the shared plumbing's sources, and their newest change."""
+    root = Path(__file__).resolve().parents[2]
+    patterns = ("services/scoring/**/*.py", "services/scoring/**/*.sql", "shared/**/*.py")
+    files = sorted(path for pattern in patterns for path in root.glob(pattern))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    newest = max((path.stat().st_mtime for path in files), default=0.0)
+    return {"sources_sha256": digest.hexdigest()[:16], "newest_change": datetime.fromtimestamp(newest, UTC).isoformat()}
+
+
+def merge_results(previous: dict[str, Any], sections: dict[str, Any], command: str, stamp: str) -> dict[str, Any]:
+    """This run's phases replace the stored ones; each phase keeps the command and time that measured it."""
+    merged = {key: value for key, value in previous.items() if key in PHASES}
+    for phase in PHASES:
+        if phase in sections:
+            merged[phase] = {"command": command, "started_at": stamp, **sections[phase]}
+    if "throughput" in sections and "baseline" not in sections:
+        merged.pop("baseline", None)  # a baseline is only meaningful beside the throughput of its run
+    runs = dict(previous.get("runs", {}))
+    runs[stamp] = {
+        "command": command,
+        "code": code_fingerprint(),
+        "machine": sections.get("machine"),
+        "warnings": sections.get("warnings", []),
+        "scoring_log": sections.get("scoring_log"),
+        "scoring_log_problems": sections.get("scoring_log_problems", {}),
+    }
+    merged["runs"] = runs
+    merged["machine"] = sections.get("machine")
+    merged["targets"] = {
+        "sustained_events_per_s": TARGET_EVENTS_PER_S,
+        "p99_ms_at_2000_per_s": TARGET_P99_MS,
+        "sweep_1m_members_1pct_due_s": TARGET_SWEEP_S,
+        "fit_1m_members_s": TARGET_FIT_S,
+    }
+    if FIT_RESULTS_PATH.exists():
+        fit = json.loads(FIT_RESULTS_PATH.read_text())
+        merged["fit"] = {key: fit.get(key) for key in ("command", "started_at", "members", "fit_s", "compress_s")}
+    merged["lost_events"] = sum(merged.get(p, {}).get("lost", 0) for p in ("throughput", "latency"))
+    return merged
+
+
+def write_results(results: dict[str, Any]) -> Path:
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    return RESULTS_PATH
