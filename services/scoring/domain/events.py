@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from services.scoring.domain.lifecycle import (
@@ -18,6 +17,7 @@ from services.scoring.domain.lifecycle import (
 from services.scoring.domain.member import (
     MemberState,
     add_decayed,
+    evolve,
     fold_chat,
     fold_community,
     fold_purchase,
@@ -77,10 +77,10 @@ def apply_event(state: MemberState | None, event: MemberEvent, policy: Policy) -
         before = state
     folded = fold(state, event, policy)
     if at < folded.first_seen_at:
-        folded = replace(folded, first_seen_at=at)
+        folded = evolve(folded, first_seen_at=at)
     after = evaluate(folded, at, trigger_of(event), policy)
     if before is None and after.lifecycle is Lifecycle.NEW:
-        after = replace(after, reasons=(FIRST_SEEN,))
+        after = evolve(after, reasons=(FIRST_SEEN,))
     return settle(before, after, transitions), transitions
 
 
@@ -104,7 +104,7 @@ def merge(
     """
     if survivor is None:
         # The survivor is new to scoring: it carries on as the merged member, under its own id.
-        moved = replace(merged, member_id=survivor_id, merged_into=None, reasons=(MERGED,), state_version=0)
+        moved = evolve(merged, member_id=survivor_id, merged_into=None, reasons=(MERGED,), state_version=0)
         transitions: list[Transition] = []
         return settle(None, moved, transitions), transitions
     clock = max(survivor.clock, merged.clock, at)
@@ -121,7 +121,7 @@ def merge(
             (engagement.contribution_half_life_days, engagement.reaction_half_life_days),
         )
     leader = merged if merged.last_activity_at > survivor.last_activity_at else survivor
-    combined = replace(
+    combined = evolve(
         survivor,
         first_seen_at=min(survivor.first_seen_at, merged.first_seen_at),
         lifecycle=leader.lifecycle,
@@ -153,4 +153,4 @@ def merge(
 
 def tombstone(merged: MemberState, survivor_id: str) -> MemberState:
     """What is left of a merged member: a pointer to the survivor, never reviewed again."""
-    return replace(merged, merged_into=survivor_id, next_review_at=None)
+    return evolve(merged, merged_into=survivor_id, next_review_at=None)

@@ -7,8 +7,9 @@ history gives the same numbers as living through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from services.scoring.domain.rules import EngagementRules
 from services.scoring.domain.timeline import days_between, decay
@@ -87,6 +88,24 @@ class MemberState:
         return days_between(self.first_purchase_at, self.last_purchase_at) / (self.sales - 1)
 
 
+_FIELD_NAMES = frozenset(f.name for f in fields(MemberState))
+
+
+def evolve(state: MemberState, **changes: Any) -> MemberState:
+    """``dataclasses.replace`` for the member state, without re-running ``__init__``.
+
+    The state is wide (40 fields) and copied several times per event; ``replace`` rebuilt it
+    field by field and was a tenth of scoring's CPU. Field names are checked, as ``replace`` does.
+    """
+    unknown = changes.keys() - _FIELD_NAMES
+    if unknown:
+        raise TypeError(f"MemberState has no field(s) {sorted(unknown)}")
+    copy = object.__new__(MemberState)
+    copy.__dict__.update(state.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
 def new_member(member_id: str, at: datetime) -> MemberState:
     return MemberState(member_id=member_id, first_seen_at=at, clock=at, lifecycle_since=at)
 
@@ -133,7 +152,7 @@ def fold_chat(state: MemberState, event: MemberChatV1, rules: EngagementRules, c
         (rules.contribution_half_life_days, rules.reaction_half_life_days),
     )
     interaction = event.kind is not ChatKind.RECALL
-    return replace(
+    return evolve(
         state,
         contribution_score=contribution,
         reaction_score=reaction,
@@ -146,19 +165,19 @@ def fold_chat(state: MemberState, event: MemberChatV1, rules: EngagementRules, c
 def fold_community(state: MemberState, event: MemberCommunityV1) -> MemberState:
     at = event.occurred_at
     if event.action in _POSITIVE_ACTIONS:
-        return replace(state, last_interaction_at=_later(state.last_interaction_at, at))
+        return evolve(state, last_interaction_at=_later(state.last_interaction_at, at))
     if event.action is CommunityAction.LEAVE:
-        return replace(state, last_left_at=_later(state.last_left_at, at))
-    return replace(state, last_unfollowed_at=_later(state.last_unfollowed_at, at))
+        return evolve(state, last_left_at=_later(state.last_left_at, at))
+    return evolve(state, last_unfollowed_at=_later(state.last_unfollowed_at, at))
 
 
 def fold_purchase(state: MemberState, event: MemberPurchaseV1) -> MemberState:
     """A sale counts as a purchase; a refund only takes value back (it is never a purchase)."""
     if event.kind is PurchaseKind.REFUND:
-        return replace(state, refunds=state.refunds + 1, refunds_minor=state.refunds_minor + abs(event.total_minor))
+        return evolve(state, refunds=state.refunds + 1, refunds_minor=state.refunds_minor + abs(event.total_minor))
     at = event.occurred_at
     latest = state.last_purchase_at is None or at >= state.last_purchase_at
-    return replace(
+    return evolve(
         state,
         sales=state.sales + 1,
         sales_minor=state.sales_minor + event.total_minor,

@@ -7,12 +7,11 @@ it member by member would cost a batch dozens of times more.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from services.scoring.domain import bgnbd
-from services.scoring.domain.member import MemberState
+from services.scoring.domain.member import MemberState, evolve
 from services.scoring.domain.policy import Policy
 from services.scoring.domain.timeline import days_between
 from services.scoring.domain.value import customer_value, value_at_risk
@@ -30,7 +29,7 @@ def with_scores(states: Sequence[MemberState], policy: Policy, *, value: bool = 
     scored = list(states)
     for i, state in enumerate(states):
         if i not in buyer_set and (state.p_alive, state.clv_minor) != (None, None):
-            scored[i] = replace(state, p_alive=None, expected_purchases=None, clv_minor=None, value_at_risk_minor=None)
+            scored[i] = evolve(state, p_alive=None, expected_purchases=None, clv_minor=None, value_at_risk_minor=None)
     if not buyers:
         return scored
     chosen = [states[i] for i in buyers]
@@ -45,7 +44,7 @@ def with_scores(states: Sequence[MemberState], policy: Policy, *, value: bool = 
     expected = bgnbd.expected_purchases(model.bgnbd, value_rules.forecast_days, x, t_x, big_t)
     if not value:
         for n, i in enumerate(buyers):
-            scored[i] = replace(scored[i], p_alive=float(alive[n]), expected_purchases=float(expected[n]))
+            scored[i] = evolve(scored[i], p_alive=float(alive[n]), expected_purchases=float(expected[n]))
         return scored
     worth = customer_value(
         model.bgnbd,
@@ -62,7 +61,7 @@ def with_scores(states: Sequence[MemberState], policy: Policy, *, value: bool = 
     # would bring while alive, so the risk is taken on that (value / P(alive)).
     at_risk = value_at_risk(worth / np.maximum(alive, 1e-12), alive)
     for n, i in enumerate(buyers):
-        scored[i] = replace(
+        scored[i] = evolve(
             scored[i],
             p_alive=float(alive[n]),
             expected_purchases=float(expected[n]),

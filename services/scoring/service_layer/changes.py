@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from services.scoring.adapters import member_repository
 from services.scoring.domain.lifecycle import Transition
-from services.scoring.domain.member import MemberState
+from services.scoring.domain.member import MemberState, evolve
 from services.scoring.domain.policy import Policy
 from services.scoring.domain.scores import with_scores
 from shared.contracts import KafkaRecord, MemberStateV1, derived_event_id, wrap
@@ -77,7 +77,7 @@ async def commit_changes(
     published_value = {s.member_id: (s.clv_minor, s.value_at_risk_minor) for s in snapshots}
     rest = [s for s in states if id(s) not in scored_snapshot]
     rest_scored = {
-        s.member_id: replace(
+        s.member_id: evolve(
             s, clv_minor=published_value[s.member_id][0], value_at_risk_minor=published_value[s.member_id][1]
         )
         if s.member_id in published_value
