@@ -225,3 +225,11 @@ def test_a_receipt_needs_its_receipt_and_store_ids(field: str) -> None:
 )
 def test_hostile_bodies_are_rejected_with_their_own_codes(body: bytes, code: str) -> None:
     assert rejection(pos_receipt.parse, body) == code
+
+
+def test_store_and_receipt_ids_containing_colons_never_share_a_dedup_key() -> None:
+    from services.ingest.domain.formats.pos_receipt import receipt_key
+
+    assert receipt_key("a:b", "c") != receipt_key("a", "b:c")
+    assert receipt_key("a\\", ":c") != receipt_key("a\\:", "c")
+    assert receipt_key("store-sh-001", "R-1") == "store-sh-001:R-1"

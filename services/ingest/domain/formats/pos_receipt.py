@@ -67,8 +67,23 @@ def receipt_record(payload: dict[str, Any], ctx: ParseContext, *, source: str, s
         original_receipt_id=original_receipt_id,
     )
     return Parsed(
-        source=source, dedup_source=DEDUP_SOURCE, dedup_key=f"{store_id}:{receipt_id}", identifiers=ids, body=draft
+        source=source,
+        dedup_source=DEDUP_SOURCE,
+        dedup_key=receipt_key(store_id, receipt_id),
+        identifiers=ids,
+        body=draft,
     )
+
+
+def receipt_key(store_id: str, receipt_id: str) -> str:
+    """``store:receipt``, with ``\\`` and ``:`` escaped in the store id so no two receipts can share a key.
+
+    Receipt numbers are unique per store only. Without the escape, store ``a:b`` with receipt ``c``
+    and store ``a`` with receipt ``b:c`` would be one receipt to the dedup inbox, and one of them
+    would be dropped. Ordinary ids (no ``:`` or ``\\``) keep their plain form.
+    """
+    escaped = store_id.replace("\\", "\\\\").replace(":", "\\:")
+    return f"{escaped}:{receipt_id}"
 
 
 def store_local_time(value: object, field: str, now: datetime) -> datetime:
