@@ -73,7 +73,7 @@ def wecom_message(run: str, n: int, member: int, at: datetime) -> UpstreamRecord
     record = {
         "msgid": ref,
         "action": "send",
-        "from": f"wm{run}{member:06d}",
+        "from": f"wm{run}{member:06d}".ljust(32, "A"),  # WeCom external ids are 32 characters
         "tolist": ["staff_li"],
         "roomid": f"wr{member % 5}",
         "msgtime": int(at.timestamp() * 1000),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -223,3 +224,20 @@ def test_an_action_or_message_type_wecom_does_not_define_is_an_unknown_kind(fiel
 )
 def test_a_body_that_is_not_a_sane_json_object_is_rejected(body: bytes, code: str) -> None:
     assert rejection(wecom_archive.parse, body) == code
+
+
+@pytest.mark.parametrize("staff", ["wong.li", "wm", "wmLi", "woman_on_duty"])
+def test_a_staff_id_that_merely_starts_like_a_customer_id_is_still_staff(staff: str) -> None:
+    record = {
+        "msgid": "m-staff",
+        "action": "send",
+        "from": staff,
+        "tolist": ["wmErxtDgAA9AW32YyyuYRimKr7D1KWlw"],
+        "roomid": "wr1",
+        "msgtime": 1_714_560_000_000,
+        "msgtype": "text",
+        "text": {"content": "早上好"},
+    }
+    result = wecom_archive.parse(json.dumps(record).encode(), CTX)
+    assert isinstance(result, Ignored)
+    assert result.reason == "staff_message"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from services.ingest.domain.errors import InvalidRecord
@@ -14,8 +15,10 @@ from shared.contracts import ChatKind
 SOURCE = "wecom_archive"
 
 _ACTIONS = {"send": "send", "recall": "recall", "switch": "switch"}
-# External contacts (customers) have ids starting "wo" or "wm"; anyone else is an internal staff user id.
-_EXTERNAL_PREFIXES = ("wo", "wm")
+# External contacts (customers) have ids WeCom issues: "wo" or "wm" and 30 more id characters
+# (32 in all). Staff user ids are chosen by the company, so "wong.li" must not pass as a customer
+# on its prefix alone; the length and alphabet are checked too (at least 24 characters allowed).
+_EXTERNAL_ID = re.compile(r"w[om][A-Za-z0-9_-]{22,62}")
 # Message types that carry content but no text we keep: the member said something, so it is activity.
 _CONTENT_TYPES = (
     "image", "voice", "video", "file", "link", "location", "card", "weapp", "chatrecord", "mixed", "markdown",
@@ -33,7 +36,7 @@ def parse(body: bytes, ctx: ParseContext) -> Parsed | Ignored:
     if action == "switch":  # a staff member switched devices: no sender, no message
         return Ignored(SOURCE, reason="not_a_member_signal", dedup_key=msgid)
     sender = identity_value(record.get("from"), "from")
-    if not sender.startswith(_EXTERNAL_PREFIXES):
+    if not _EXTERNAL_ID.fullmatch(sender):
         return Ignored(SOURCE, reason="staff_message", dedup_key=msgid)
     member = (identifier(IdKind.WECOM_EXTERNAL_ID, sender, ctx.salt),)
     _check_tolist(record)
