@@ -136,8 +136,12 @@ def batch_consumer(
     decoder: Decoder[Any],
     handler: Handler[Any],
     dlq: TopicSpec,
+    co_partitioned: bool = False,
 ) -> BatchConsumer[Any]:
-    """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``."""
+    """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
+
+    ``co_partitioned`` keeps partition p of every consumed topic on one consumer (see BatchConsumer).
+    """
     return BatchConsumer(
         service=ctx.name,
         topics=[spec.name for spec in consumes],
@@ -147,6 +151,7 @@ def batch_consumer(
         pool=ctx.pool,
         settings=ctx.settings.kafka,
         dlq_topic=dlq.name,
+        co_partitioned=co_partitioned,
     )
 
 

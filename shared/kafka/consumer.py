@@ -23,6 +23,8 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.kafka.records import (
@@ -84,6 +86,7 @@ class BatchConsumer(Generic[T]):
         pool: asyncpg.Pool,
         settings: KafkaSettings,
         dlq_topic: str,
+        co_partitioned: bool = False,
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
@@ -96,6 +99,10 @@ class BatchConsumer(Generic[T]):
         self._pool = pool
         self._settings = settings
         self._dlq_topic = dlq_topic
+        # Range assignment gives one consumer partition p of every topic (same key, same partition
+        # count): what a handler keeping one member's events in order across topics relies on.
+        # aiokafka's default, round robin, would spread them over replicas.
+        self._assignors = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
         self._max_attempts = max_attempts
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
@@ -120,6 +127,7 @@ class BatchConsumer(Generic[T]):
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
             max_poll_interval_ms=self._settings.max_poll_interval_ms,
+            partition_assignment_strategy=self._assignors,
         )
         self._consumer.subscribe(self.topics, listener=_HoldRebalanceForBatch(self))
         await self._consumer.start()

@@ -29,6 +29,8 @@ def _build(ctx: ServiceContext, holder: PolicyHolder) -> list[BatchConsumer[Any]
             decoder=cloudevents_by_topic(CONSUMES),
             handler=member_events_handler(holder),
             dlq=SCORING_DLQ,
+            # Each member's events are ordered across topics by partition number (arrivals.py).
+            co_partitioned=True,
         )
     ]
 
