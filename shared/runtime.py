@@ -109,11 +109,16 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stop_task, http_task, *workers], return_when=asyncio.FIRST_COMPLETED)
     exit_code = 0
+    # A part that returns in the same moment the stop was asked for has simply stopped; only one
+    # that ends on its own, before any stop, is a failure.
+    asked_to_stop = stop.is_set()
     for task in done:
-        if task is not stop_task and task.exception() is not None:
+        if task is stop_task:
+            continue
+        if task.exception() is not None:
             log.error("service part failed", part=task.get_name(), error=repr(task.exception()))
             exit_code = 1
-        elif task is not stop_task:
+        elif not asked_to_stop:
             log.error("service part stopped unexpectedly", part=task.get_name())
             exit_code = 1
     stop.set()
