@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from bench.kafka_ops import (
     KafkaProbe,
 )
 from bench.scoring.config import GROUP, RESULTS_DIR
 from services.scoring.adapters.community_repository import ACTIVITY_COLUMNS
+from shared.kafka.admin import commit_group_offsets
 from shared.settings import Settings
 
 
@@ -74,13 +75,7 @@ async def preflight(bench: Bench) -> None:
 
 async def move_group_to(bench: Bench, offsets: dict[TopicPartition, int], group: str = GROUP) -> None:
     """Commit ``offsets`` for a consumer group (scoring's by default), as the integration tests' reset does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        await consumer.commit(offsets)
-    finally:
-        await consumer.stop()
+    await commit_group_offsets(bench.bootstrap, group, offsets)
 
 
 async def move_group_to_end(bench: Bench) -> dict[TopicPartition, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -59,3 +60,28 @@ async def describe_partitions(bootstrap_servers: str, names: Iterable[str]) -> d
         return {t["topic"]: len(t["partitions"]) for t in described if not t.get("error_code")}
     finally:
         await admin.close()
+
+
+async def commit_group_offsets(bootstrap_servers: str, group: str, offsets: dict[TopicPartition, int]) -> None:
+    """Commit ``offsets`` for ``group``, which must have no active members (tests, benches, operators)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(offsets))
+        await consumer.commit(offsets)
+    finally:
+        await consumer.stop()
+
+
+async def move_group_to_end(bootstrap_servers: str, group: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """Move ``group`` past everything now in ``topics``; returns the end offsets it was moved to."""
+    counts = await describe_partitions(bootstrap_servers, topics)
+    partitions = [TopicPartition(topic, p) for topic, n in counts.items() for p in range(n)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends: dict[TopicPartition, int] = dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+    await commit_group_offsets(bootstrap_servers, group, ends)
+    return ends

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.scoring.adapters.member_repository import COLUMNS
 from services.scoring.entrypoints.topology import CONSUMES
 from shared.contracts import MemberEvent
-from shared.kafka.admin import describe_partitions
+from shared.kafka.admin import describe_partitions, move_group_to_end
 from shared.settings import DEFAULT_HTTP_PORTS
 from tests.stack import Stack
 from tools.member_history import as_record
@@ -94,17 +94,7 @@ class ScoringRig:
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
         finally:
             await conn.close()
-        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, [t.name for t in CONSUMES])
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.stack.kafka.bootstrap_servers, group_id=GROUP, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
-            consumer.assign(partitions)
-            await consumer.commit(await consumer.end_offsets(partitions))
-        finally:
-            await consumer.stop()
+        await move_group_to_end(self.stack.kafka.bootstrap_servers, GROUP, [t.name for t in CONSUMES])
 
     async def publish(self, events: Sequence[MemberEvent]) -> None:
         """Publish a backlog: everything at once, batched by the producer."""
