@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ class ServiceDefinition:
     build_consumers: Callable[[ServiceContext], Sequence[BatchConsumer[Any]]]
     # Extra routes or background tasks; called once the context exists.
     extend: Callable[[ServiceContext], None] | None = field(default=None)
+    # Work that must finish before the first record is consumed (e.g. loading definitions).
+    prepare: Callable[[ServiceContext], Awaitable[None]] | None = field(default=None)
 
 
 async def run_service(definition: ServiceDefinition, settings: Settings | None = None) -> int:
@@ -89,6 +91,8 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
     consumers.extend(definition.build_consumers(context))
     if definition.extend is not None:
         definition.extend(context)
+    if definition.prepare is not None:
+        await definition.prepare(context)
     for consumer in consumers:
         await consumer.start()
 

@@ -43,6 +43,8 @@ class OfferIssuedV1(MemberEvent):
     coupon_value_minor: int | None = None
     priority: int = 0
     expires_at: AwareDatetime | None = None
+    # Quiet hours in the member's local time: the message must not be sent before this moment.
+    deliver_after: AwareDatetime | None = None
 
     def expired_at(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at

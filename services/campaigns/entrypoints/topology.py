@@ -1,6 +1,16 @@
 """What campaigns consumes and publishes: read by the consumers and by the AsyncAPI app alike."""
 
-from shared.contracts.topics import CAMPAIGNS_DLQ, MEMBER_STATE, OFFER_ISSUED
+from shared.contracts.topics import (
+    CAMPAIGNS_DLQ,
+    MEMBER_CHAT,
+    MEMBER_CONSENT,
+    MEMBER_PURCHASE,
+    MEMBER_STATE,
+    NOTIFICATION_STATUS,
+    OFFER_ISSUED,
+)
 
-CONSUMES = (MEMBER_STATE,)
+# State changes and purchases trigger offers; chats feed community interest; consent and
+# delivery statuses keep campaigns' own copies current.
+CONSUMES = (MEMBER_STATE, MEMBER_PURCHASE, MEMBER_CHAT, MEMBER_CONSENT, NOTIFICATION_STATUS)
 PUBLISHES = (OFFER_ISSUED, CAMPAIGNS_DLQ)

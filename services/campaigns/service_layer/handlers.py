@@ -1,31 +1,94 @@
-"""Applying member state changes: issue the offers they trigger, each at most once."""
+"""One batch of campaigns' inputs: update the copies, find the triggers, decide, publish offers.
+
+States, sales, chats, consents and delivery statuses arrive on five topics; a batch handles
+them all in one transaction, so the cost per batch is a fixed set of statements.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from services.campaigns.domain.welcome import welcome_offer
-from shared.contracts import MemberStateV1, wrap
-from shared.contracts.topics import OFFER_ISSUED
+from services.campaigns.adapters import clock_repository, decision_repository, member_repository
+from services.campaigns.adapters import metrics as campaign_metrics
+from services.campaigns.domain.triggers import Basket, Candidate, Line, StateChange, lifecycle_candidates
+from services.campaigns.service_layer.campaign_holder import CampaignHolder
+from services.campaigns.service_layer.deciding import DecidingSettings, decide_and_record
+from services.campaigns.service_layer.triggering import (
+    attribute,
+    community_interest,
+    count_sales,
+    due_candidates,
+    purchase_candidates,
+)
+from shared.contracts import (
+    MemberChatV1,
+    MemberConsentV1,
+    MemberPurchaseV1,
+    MemberStateV1,
+    NotificationStatusV1,
+    PurchaseKind,
+)
+from shared.kafka.consumer import Handler
 from shared.kafka.records import Decoded, UnitOfWork
 
-SOURCE = "memberpulse/campaigns"
 
-
-async def issue_offers(uow: UnitOfWork, batch: Sequence[Decoded[MemberStateV1]]) -> None:
-    offers = [offer for item in batch if (offer := welcome_offer(item.payload)) is not None]
-    if not offers:
-        return
-    inserted = await uow.conn.fetch(
-        """INSERT INTO offers (offer_id, member_id, campaign_id, issued_at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-           ON CONFLICT (offer_id) DO NOTHING RETURNING offer_id""",
-        [o.offer_id for o in offers],
-        [o.member_id for o in offers],
-        [o.campaign_id for o in offers],
-        [o.occurred_at for o in offers],
+def basket_of(purchase: MemberPurchaseV1) -> Basket:
+    return Basket(
+        member_id=purchase.member_id,
+        purchase_id=purchase.purchase_id,
+        at=purchase.occurred_at,
+        lines=tuple(Line(line.sku, line.category, line.amount_minor) for line in purchase.lines),
+        total_minor=purchase.total_minor,
     )
-    new_ids = {row["offer_id"] for row in inserted}
-    for offer in offers:
-        if offer.offer_id in new_ids:
-            uow.publish(wrap(offer, topic=OFFER_ISSUED.name, source=SOURCE, event_id=offer.offer_id))
+
+
+def change_of(state: MemberStateV1) -> StateChange:
+    return StateChange(
+        state.member_id, state.occurred_at, state.lifecycle, state.previous_lifecycle, state.state_version
+    )
+
+
+def _latest_per_partition(batch: Sequence[Decoded[Any]]) -> dict[tuple[str, int], datetime]:
+    positions: dict[tuple[str, int], datetime] = {}
+    for item in batch:
+        if item.event_time is None:
+            continue
+        key = (item.record.topic, item.record.partition)
+        positions[key] = max(item.event_time, positions.get(key, item.event_time))
+    return positions
+
+
+def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Handler[Any]:
+    async def handle(uow: UnitOfWork, batch: Sequence[Decoded[Any]]) -> None:
+        conn = uow.conn
+        payloads = [item.payload for item in batch]
+        states = [p for p in payloads if isinstance(p, MemberStateV1)]
+        sales = [basket_of(p) for p in payloads if isinstance(p, MemberPurchaseV1) and p.kind is PurchaseKind.SALE]
+        chats = [p for p in payloads if isinstance(p, MemberChatV1)]
+        await member_repository.apply_consents(conn, [p for p in payloads if isinstance(p, MemberConsentV1)])
+        await decision_repository.record_statuses(conn, [p for p in payloads if isinstance(p, NotificationStatusV1)])
+        await member_repository.apply_states(conn, states)
+        campaigns = holder.active
+        candidates: list[Candidate] = []
+        for state in states:
+            candidates += lifecycle_candidates(change_of(state), campaigns)
+        if sales:
+            await count_sales(conn, sales, campaigns)
+            for key, _, _, _ in await attribute(conn, sales):
+                campaign_metrics.CONVERSIONS.labels(key.split("\x1f")[1]).inc()
+            candidates += await purchase_candidates(conn, sales, holder, settings)
+        if chats:
+            candidates += await community_interest(conn, chats, campaigns)
+        positions = _latest_per_partition(batch)
+        if positions:
+            latest = await clock_repository.advance(conn, positions)
+            if latest is not None:
+                watermark = latest - settings.lateness
+                campaign_metrics.WATERMARK.set(watermark.timestamp())
+                candidates += await due_candidates(conn, watermark, holder, settings)
+        for record in await decide_and_record(conn, candidates, holder, settings):
+            uow.publish(record)
+
+    return handle

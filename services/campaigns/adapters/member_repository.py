@@ -1,0 +1,189 @@
+"""campaigns' own copies of member facts: latest state, consent, purchase rhythm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.campaigns.domain.members import MemberView
+from shared.contracts.offer import Channel, MemberConsentV1
+from shared.contracts.state import EngagementTier, Lifecycle, MemberStateV1, ValueTier
+
+
+async def apply_states(conn: Any, states: Sequence[MemberStateV1]) -> None:
+    """Keep each member's newest state (by state version), whatever order states arrive in."""
+    latest: dict[str, MemberStateV1] = {}
+    for state in states:
+        kept = latest.get(state.member_id)
+        if kept is None or state.state_version > kept.state_version:
+            latest[state.member_id] = state
+    if not latest:
+        return
+    rows = list(latest.values())
+    await conn.execute(
+        """INSERT INTO members AS m (member_id, state_version, state_at, lifecycle, engagement_tier, value_tier,
+                  p_alive, expected_purchases_90d, clv_minor, value_at_risk_minor, home_store_id, region, communities)
+           SELECT u.member_id, u.state_version, u.state_at, u.lifecycle, u.engagement_tier, u.value_tier,
+                  u.p_alive, u.expected, u.clv, u.var, u.store, u.region,
+                  COALESCE(string_to_array(NULLIF(u.communities, ''), E'\\x1f'), '{}')
+           FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                       $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
+                AS u(member_id, state_version, state_at, lifecycle, engagement_tier, value_tier,
+                     p_alive, expected, clv, var, store, region, communities)
+           ON CONFLICT (member_id) DO UPDATE SET
+               state_version = EXCLUDED.state_version, state_at = EXCLUDED.state_at,
+               lifecycle = EXCLUDED.lifecycle, engagement_tier = EXCLUDED.engagement_tier,
+               value_tier = EXCLUDED.value_tier, p_alive = EXCLUDED.p_alive,
+               expected_purchases_90d = EXCLUDED.expected_purchases_90d, clv_minor = EXCLUDED.clv_minor,
+               value_at_risk_minor = EXCLUDED.value_at_risk_minor, home_store_id = EXCLUDED.home_store_id,
+               region = EXCLUDED.region, communities = EXCLUDED.communities
+           WHERE m.state_version IS NULL OR m.state_version < EXCLUDED.state_version""",
+        [s.member_id for s in rows],
+        [s.state_version for s in rows],
+        [s.occurred_at for s in rows],
+        [s.lifecycle.value for s in rows],
+        [s.engagement_tier.value for s in rows],
+        [s.value_tier.value if s.value_tier else None for s in rows],
+        [s.p_alive for s in rows],
+        [s.expected_purchases_90d for s in rows],
+        [s.clv_minor for s in rows],
+        [s.value_at_risk_minor for s in rows],
+        [s.home_store_id for s in rows],
+        [s.region for s in rows],
+        ["\x1f".join(s.communities) for s in rows],
+    )
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """A member's purchases as campaigns counts them: how many, first and last."""
+
+    member_id: str
+    purchases: int
+    first: datetime
+    last: datetime
+
+
+async def apply_sales(conn: Any, sales: Sequence[tuple[str, datetime]]) -> list[Rhythm]:
+    """Count (member, time) sales into each member's rhythm; order-independent, so late sales fold in."""
+    per_member: dict[str, list[datetime]] = {}
+    for member_id, at in sales:
+        per_member.setdefault(member_id, []).append(at)
+    if not per_member:
+        return []
+    ids = sorted(per_member)
+    rows = await conn.fetch(
+        """INSERT INTO members AS m (member_id, purchases, first_purchase_at, last_purchase_at)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[])
+           ON CONFLICT (member_id) DO UPDATE SET
+               purchases = m.purchases + EXCLUDED.purchases,
+               first_purchase_at = LEAST(m.first_purchase_at, EXCLUDED.first_purchase_at),
+               last_purchase_at = GREATEST(m.last_purchase_at, EXCLUDED.last_purchase_at)
+           RETURNING member_id, purchases, first_purchase_at, last_purchase_at""",
+        ids,
+        [len(per_member[i]) for i in ids],
+        [min(per_member[i]) for i in ids],
+        [max(per_member[i]) for i in ids],
+    )
+    return [Rhythm(r["member_id"], r["purchases"], r["first_purchase_at"], r["last_purchase_at"]) for r in rows]
+
+
+async def set_replenishment_due(conn: Any, due: Mapping[str, datetime | None]) -> None:
+    if not due:
+        return
+    ids = sorted(due)
+    await conn.execute(
+        """UPDATE members m SET replenish_due_at = u.due
+           FROM unnest($1::text[], $2::timestamptz[]) AS u(member_id, due) WHERE m.member_id = u.member_id""",
+        ids,
+        [due[i] for i in ids],
+    )
+
+
+async def claim_replenishments(conn: Any, until: datetime, limit: int) -> list[Rhythm]:
+    """Members whose next purchase fell due by ``until``; claimed, so a replica never takes them twice."""
+    rows = await conn.fetch(
+        """UPDATE members m SET replenish_due_at = NULL
+           FROM (SELECT member_id FROM members WHERE replenish_due_at <= $1
+                 ORDER BY replenish_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+           WHERE m.member_id = due.member_id
+           RETURNING m.member_id, m.purchases, m.first_purchase_at, m.last_purchase_at""",
+        until,
+        limit,
+    )
+    return [Rhythm(r["member_id"], r["purchases"], r["first_purchase_at"], r["last_purchase_at"]) for r in rows]
+
+
+async def apply_consents(conn: Any, consents: Sequence[MemberConsentV1]) -> None:
+    """Latest consent per member and channel by event time: an old opt-in never undoes a newer opt-out."""
+    latest: dict[tuple[str, str], MemberConsentV1] = {}
+    for consent in consents:
+        key = (consent.member_id, consent.channel.value)
+        if key not in latest or consent.occurred_at >= latest[key].occurred_at:
+            latest[key] = consent
+    if not latest:
+        return
+    keys = sorted(latest)
+    await conn.execute(
+        """INSERT INTO consents AS c (member_id, channel, granted, at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[])
+           ON CONFLICT (member_id, channel) DO UPDATE SET granted = EXCLUDED.granted, at = EXCLUDED.at
+           WHERE c.at <= EXCLUDED.at""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [latest[k].granted for k in keys],
+        [latest[k].occurred_at for k in keys],
+    )
+
+
+def _zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    return ZoneInfo(name) if name else default
+
+
+async def load_views(
+    conn: Any, member_ids: Sequence[str], zones: Mapping[str, tuple[str, str | None]], default_zone: ZoneInfo
+) -> dict[str, MemberView]:
+    """Every member's view, one statement; ``zones`` maps a store to its (timezone, region)."""
+    rows = await conn.fetch(
+        """SELECT u.member_id, m.lifecycle, m.engagement_tier, m.value_tier, m.p_alive, m.clv_minor,
+                  m.value_at_risk_minor, m.home_store_id, m.region, m.communities,
+                  (SELECT array_agg(c.channel || ':' || c.granted::text) FROM consents c
+                    WHERE c.member_id = u.member_id) AS consent
+           FROM unnest($1::text[]) AS u(member_id) LEFT JOIN members m ON m.member_id = u.member_id""",
+        list(member_ids),
+    )
+    views = {}
+    for r in rows:
+        store = r["home_store_id"]
+        zone_name, store_region = zones.get(store, (None, None)) if store else (None, None)
+        consent = {}
+        for entry in r["consent"] or ():
+            channel, _, granted = entry.partition(":")
+            consent[Channel(channel)] = granted == "true"
+        views[r["member_id"]] = MemberView(
+            member_id=r["member_id"],
+            zone=_zone(zone_name, default_zone),
+            lifecycle=Lifecycle(r["lifecycle"]) if r["lifecycle"] else None,
+            engagement_tier=EngagementTier(r["engagement_tier"]) if r["engagement_tier"] else None,
+            value_tier=ValueTier(r["value_tier"]) if r["value_tier"] else None,
+            p_alive=r["p_alive"],
+            clv_minor=r["clv_minor"],
+            value_at_risk_minor=r["value_at_risk_minor"],
+            home_store_id=store,
+            region=r["region"] or store_region,
+            communities=tuple(r["communities"] or ()),
+            consent=consent,
+        )
+    return views
+
+
+async def engaged_members(conn: Any, community_id: str, tiers: Sequence[str]) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT member_id FROM members WHERE communities @> ARRAY[$1]::text[] AND engagement_tier = ANY($2::text[])",
+        community_id,
+        list(tiers),
+    )
+    return [r["member_id"] for r in rows]

@@ -1,0 +1,17 @@
+"""campaigns' Prometheus metrics: decisions by outcome and reason, per campaign (a bounded set)."""
+
+from prometheus_client import Counter, Gauge
+
+DECISIONS = Counter(
+    "memberpulse_campaigns_decisions_total",
+    "Decisions recorded, by campaign, outcome (issued, holdout, suppressed, queued) and reason",
+    ["campaign", "outcome", "reason"],
+)
+OUTSIDE_AUDIENCE = Counter(
+    "memberpulse_campaigns_outside_audience_total", "Triggers that fired for members outside the audience", ["campaign"]
+)
+CONVERSIONS = Counter(
+    "memberpulse_campaigns_conversions_total", "Offers and holdout decisions converted by a purchase", ["campaign"]
+)
+WATERMARK = Gauge("memberpulse_campaigns_watermark_timestamp_seconds", "Event-time watermark timers fire at")
+ACTIVE_CAMPAIGNS = Gauge("memberpulse_campaigns_active", "Campaigns active in this process")

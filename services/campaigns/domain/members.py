@@ -1,0 +1,85 @@
+"""What campaigns knows about a member, from its own copies of their state and consent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from services.campaigns.domain.definitions import Audience, Campaign, ValueBasis
+from shared.contracts.offer import Channel, MessageType
+from shared.contracts.state import EngagementTier, Lifecycle, ValueTier
+
+ENGAGED = (EngagementTier.ACTIVE, EngagementTier.PARTICIPANT)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member_id: str
+    zone: ZoneInfo
+    lifecycle: Lifecycle | None = None
+    engagement_tier: EngagementTier | None = None
+    value_tier: ValueTier | None = None
+    p_alive: float | None = None
+    clv_minor: int | None = None
+    value_at_risk_minor: int | None = None
+    home_store_id: str | None = None
+    region: str | None = None
+    communities: tuple[str, ...] = ()
+    # Latest consent per channel; a channel never mentioned falls back to the chain's default.
+    consent: Mapping[Channel, bool] = field(default_factory=dict)
+
+
+def _allowed(value: object, allowed: tuple[object, ...]) -> bool:
+    return not allowed or value in allowed
+
+
+def admits(audience: Audience, member: MemberView) -> bool:
+    """Whether the member is in the audience; a condition on a fact campaigns lacks is not met."""
+    if not (
+        _allowed(member.lifecycle, audience.lifecycle)
+        and _allowed(member.engagement_tier, audience.engagement_tier)
+        and _allowed(member.value_tier, audience.value_tier)
+        and _allowed(member.region, audience.regions)
+        and _allowed(member.home_store_id, audience.stores)
+    ):
+        return False
+    if audience.communities and not set(audience.communities) & set(member.communities):
+        return False
+    if audience.min_p_alive is not None and (member.p_alive is None or member.p_alive < audience.min_p_alive):
+        return False
+    return audience.min_value_at_risk_minor is None or (
+        member.value_at_risk_minor is not None and member.value_at_risk_minor >= audience.min_value_at_risk_minor
+    )
+
+
+def consented_channels(campaign: Campaign, member: MemberView, *, default: bool) -> tuple[Channel, ...]:
+    """The campaign's channels the member may be reached on, in its order of preference.
+
+    Only marketing needs consent; greetings and notifications go to every channel. An explicit
+    audience ignores the default: only a recorded opt-in counts.
+    """
+    if campaign.message_type is not MessageType.MARKETING:
+        return campaign.channels
+    fallback = False if campaign.audience.explicit_consent else default
+    return tuple(c for c in campaign.channels if member.consent.get(c, fallback))
+
+
+def expected_value(campaign: Campaign, member: MemberView | None, basket_minor: int) -> int:
+    """What the offer is worth, for arbitration: win-back weighs the value at risk."""
+    match campaign.value_basis:
+        case ValueBasis.VALUE_AT_RISK:
+            return member.value_at_risk_minor or 0 if member else 0
+        case ValueBasis.CLV:
+            return member.clv_minor or 0 if member else 0
+        case ValueBasis.BASKET:
+            return basket_minor
+        case ValueBasis.FIXED:
+            return campaign.expected_value_minor
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> datetime:
+    """Midnight of ``at``'s day in ``zone``: budgets per day count in the chain's business day."""
+    local = at.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,152 @@
+"""From a batch's inputs to candidates: the trigger kinds that need the database to fire."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.campaigns.adapters import (
+    affinity_repository,
+    community_repository,
+    decision_repository,
+    member_repository,
+)
+from services.campaigns.domain.affinity import Complement, complements
+from services.campaigns.domain.attribution import converted_revenue
+from services.campaigns.domain.definitions import TriggerKind
+from services.campaigns.domain.members import ENGAGED
+from services.campaigns.domain.triggers import (
+    Basket,
+    Candidate,
+    Versioned,
+    community_candidates,
+    cross_sell_candidates,
+    mentioned_categories,
+    of_kind,
+    replenishment_candidates,
+    replenishment_due,
+    up_sell_candidates,
+)
+from services.campaigns.service_layer.campaign_holder import CampaignHolder
+from services.campaigns.service_layer.deciding import DecidingSettings
+from shared.contracts import MemberChatV1
+
+
+async def count_sales(conn: Any, baskets: Sequence[Basket], campaigns: Sequence[Versioned]) -> None:
+    """Fold sales into each member's rhythm and re-time their replenishment, then the co-purchase counts."""
+    rhythms = await member_repository.apply_sales(conn, [(b.member_id, b.at) for b in baskets])
+    await member_repository.set_replenishment_due(
+        conn, {r.member_id: replenishment_due(r.first, r.last, r.purchases, campaigns) for r in rhythms}
+    )
+    await affinity_repository.count_baskets(conn, baskets)
+
+
+async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, datetime, str, int]]:
+    """Mark the offers (and holdout decisions) the batch's sales convert; returns the conversions."""
+    offers = await decision_repository.open_offers(
+        conn, sorted({b.member_id for b in baskets}), min(b.at for b in baskets), max(b.at for b in baskets)
+    )
+    by_member: dict[str, list[Basket]] = {}
+    for basket in baskets:
+        by_member.setdefault(basket.member_id, []).append(basket)
+    conversions = []
+    for offer in offers:
+        for basket in sorted(by_member.get(offer.member_id, ()), key=lambda b: b.at):
+            revenue = converted_revenue(offer.sku, offer.category, offer.deliver_at, offer.attribution_until, basket)
+            if revenue is not None:
+                conversions.append((offer.decision_key, basket.at, basket.purchase_id, revenue))
+                break
+    await decision_repository.mark_converted(conn, conversions)
+    return conversions
+
+
+async def purchase_candidates(
+    conn: Any, baskets: Sequence[Basket], holder: CampaignHolder, settings: DecidingSettings
+) -> list[Candidate]:
+    """Cross-sell and up-sell for the batch's sales: two statements for all of them."""
+    campaigns = holder.active
+    out: list[Candidate] = []
+    for basket in baskets:
+        out += up_sell_candidates(basket, campaigns, holder.next_tier.get)
+    cross_sell = of_kind(campaigns, TriggerKind.CROSS_SELL)
+    if not cross_sell:
+        return out
+    until = max(b.at for b in baskets)
+    since = until - timedelta(days=settings.affinity_window_days)
+    bought = set().union(*(b.categories for b in baskets))
+    counts = await affinity_repository.window_counts(conn, bought, since, until)
+
+    def complements_of(category: str, exclude: Collection[str]) -> list[Complement]:
+        return complements(category, counts, settings.affinity, settings.fallback_pairs, exclude)
+
+    targets = {c.category for cat in bought for c in complements_of(cat, ())}
+    sellers = await affinity_repository.best_sellers(conn, targets, since, until)
+
+    def top_sku(category: str, exclude: Collection[str]) -> str | None:
+        return next((sku for sku in sellers.get(category, ()) if sku not in exclude), None)
+
+    for basket in baskets:
+        out += cross_sell_candidates(basket, cross_sell, complements_of, top_sku)
+    return out
+
+
+async def community_interest(
+    conn: Any, chats: Sequence[MemberChatV1], campaigns: Sequence[Versioned]
+) -> list[Candidate]:
+    """Circle marketing: when enough members of a community ask about a category, its engaged members get an offer."""
+    out: list[Candidate] = []
+    for campaign in of_kind(campaigns, TriggerKind.COMMUNITY_INTEREST):
+        trigger = campaign.campaign.trigger
+        mentions = [
+            (chat.community_id, category, chat.member_id, chat.occurred_at)
+            for chat in chats
+            for category in mentioned_categories(chat.text, trigger.keywords)
+        ]
+        if not mentions:
+            continue
+        await community_repository.record_mentions(conn, mentions)
+        latest: dict[tuple[str, str], datetime] = {}
+        for community, category, _, at in mentions:
+            latest[(community, category)] = max(at, latest.get((community, category), at))
+        window = timedelta(hours=trigger.window_hours)
+        until = max(latest.values())
+        counts = await community_repository.askers(conn, sorted(latest), until - window, until)
+        for (community, category), asked in sorted(counts.items()):
+            at = latest[(community, category)]
+            if asked < trigger.min_members:
+                continue
+            cooldown = timedelta(days=campaign.campaign.cooldown_days) or window
+            if not await community_repository.fire(conn, campaign.id, community, category, at, cooldown):
+                continue
+            members = await member_repository.engaged_members(conn, community, [t.value for t in ENGAGED])
+            out += community_candidates(campaign, community, category, at, members)
+    return out
+
+
+async def due_candidates(
+    conn: Any, until: datetime, holder: CampaignHolder, settings: DecidingSettings
+) -> list[Candidate]:
+    """Timers that fell due by ``until`` (event time): replenishment, and queued offers whose slot came."""
+    out: list[Candidate] = []
+    campaigns = holder.active
+    if of_kind(campaigns, TriggerKind.REPLENISHMENT):
+        for rhythm in await member_repository.claim_replenishments(conn, until, settings.due_batch_size):
+            out += replenishment_candidates(
+                rhythm.member_id, rhythm.first, rhythm.last, rhythm.purchases, until, campaigns
+            )
+    by_id = {c.id: c for c in campaigns}
+    # A paused campaign's queue waits, untouched, until it is resumed.
+    for row in await decision_repository.claim_queued(conn, until, sorted(by_id), settings.due_batch_size):
+        out.append(
+            Candidate(
+                by_id[row.campaign_id],
+                row.member_id,
+                row.occurrence,
+                row.decided_at,
+                sku=row.sku,
+                category=row.category,
+                not_before=row.not_before,
+            )
+        )
+    return out
