@@ -53,9 +53,9 @@ async def fire(
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{campaign_id}\x1f{community_id}\x1f{category}")
     inserted = await conn.fetchval(
         """INSERT INTO community_fires (campaign_id, community_id, category, fired_at)
-           SELECT $1, $2, $3, $4 WHERE NOT EXISTS (
+           SELECT $1, $2, $3, $4::timestamptz WHERE NOT EXISTS (
                SELECT 1 FROM community_fires WHERE campaign_id = $1 AND community_id = $2 AND category = $3
-                 AND fired_at > $4 - $5::interval AND fired_at < $4 + $5::interval)
+                 AND fired_at > $4::timestamptz - $5::interval AND fired_at < $4::timestamptz + $5::interval)
            ON CONFLICT DO NOTHING RETURNING 1""",
         campaign_id,
         community_id,

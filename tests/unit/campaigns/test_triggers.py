@@ -1,0 +1,101 @@
+"""Trigger kinds: what fires a candidate, and what it offers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.campaigns.domain.affinity import AffinityCounts, AffinityRules, complements
+from services.campaigns.domain.attribution import converted_revenue
+from services.campaigns.domain.catalog import next_tier_map
+from services.campaigns.domain.triggers import (
+    Basket,
+    Line,
+    StateChange,
+    cross_sell_candidates,
+    lifecycle_candidates,
+    mentioned_categories,
+    replenishment_candidates,
+    replenishment_due,
+    up_sell_candidates,
+)
+from shared.contracts import Lifecycle
+from tests.unit.campaigns.builders import NOON, campaign
+
+WIN_BACK = campaign("win_back")
+REACTIVATION = campaign("reactivation", trigger={"kind": "lifecycle_entered", "lifecycle": "dormant"})
+CROSS_SELL = campaign("cross_sell", trigger={"kind": "cross_sell"})
+UP_SELL = campaign("up_sell", trigger={"kind": "up_sell", "min_line_amount_minor": 1_000})
+REPLENISH = campaign("replenishment", trigger={"kind": "replenishment", "cadence_factor": 1.0})
+THIN = AffinityCounts(baskets=0, category_baskets={}, pair_baskets={})
+PAIRS = {"diapers": ("baby_wipes", "baby_formula")}
+
+
+def basket(*lines: Line, purchase_id: str = "p-1") -> Basket:
+    return Basket("m-1", purchase_id, NOON, lines, sum(line.amount_minor for line in lines))
+
+
+def test_entering_at_risk_fires_win_back_and_staying_there_does_not():
+    entered = StateChange("m-1", NOON, Lifecycle.AT_RISK, Lifecycle.ACTIVE, 7)
+    stayed = StateChange("m-1", NOON, Lifecycle.AT_RISK, Lifecycle.AT_RISK, 8)
+    [fired] = lifecycle_candidates(entered, [WIN_BACK, REACTIVATION])
+    assert (fired.campaign.id, fired.occurrence) == ("win_back", "state:7")
+    assert lifecycle_candidates(stayed, [WIN_BACK, REACTIVATION]) == []
+
+
+def test_one_trigger_occurrence_always_yields_the_same_offer_id():
+    change = StateChange("m-1", NOON, Lifecycle.AT_RISK, Lifecycle.ACTIVE, 7)
+    [a] = lifecycle_candidates(change, [WIN_BACK])
+    [b] = lifecycle_candidates(change, [WIN_BACK])
+    assert a.offer_id == b.offer_id and a.key == b.key
+
+
+def test_cross_sell_offers_the_complement_of_the_biggest_line_and_never_what_was_just_bought():
+    bought = basket(Line("sku-d1", "diapers", 9_000), Line("sku-w1", "baby_wipes", 1_000))
+
+    def complements_of(category, exclude):
+        return complements(category, THIN, AffinityRules(), PAIRS, exclude)
+
+    [offer] = cross_sell_candidates(bought, [CROSS_SELL], complements_of, lambda cat, skus: f"best-{cat}")
+    assert offer.category == "baby_formula"  # wipes were in the basket
+    assert offer.sku == "best-baby_formula"
+
+
+def test_cross_sell_stays_quiet_when_nothing_complements_the_basket():
+    bought = basket(Line("sku-x", "garden", 500))
+    assert cross_sell_candidates(bought, [CROSS_SELL], lambda c, e: [], lambda c, s: None) == []
+
+
+def test_up_sell_offers_the_next_price_tier_of_the_same_category_for_a_big_enough_line():
+    ladder = next_tier_map(
+        [("milk-1", "dairy", 1), ("milk-2", "dairy", 2), ("milk-3b", "dairy", 3), ("milk-3a", "dairy", 3)]
+    )
+    [offer] = up_sell_candidates(basket(Line("milk-2", "dairy", 1_500)), [UP_SELL], ladder.get)
+    assert (offer.sku, offer.category) == ("milk-3a", "dairy")
+    assert up_sell_candidates(basket(Line("milk-2", "dairy", 500)), [UP_SELL], ladder.get) == []
+    assert up_sell_candidates(basket(Line("milk-3a", "dairy", 5_000)), [UP_SELL], ladder.get) == []
+
+
+def test_replenishment_falls_due_one_usual_gap_after_the_last_purchase_once_per_cycle():
+    first, last = NOON - timedelta(days=60), NOON - timedelta(days=20)
+    assert replenishment_due(first, last, 3, [REPLENISH]) == NOON
+    assert replenishment_due(first, last, 1, [REPLENISH]) is None
+    [due] = replenishment_candidates("m-1", first, last, 3, NOON, [REPLENISH])
+    assert due.at == NOON and due.occurrence == f"replenish:{last.isoformat()}"
+    assert replenishment_candidates("m-1", first, last, 3, NOON - timedelta(seconds=1), [REPLENISH]) == []
+
+
+def test_community_interest_reads_keywords_in_any_script_and_case():
+    keywords = {"baby": ("奶粉", "Diaper"), "coffee": ("кофе",)}
+    assert mentioned_categories("这个奶粉哪里买？", keywords) == {"baby"}
+    assert mentioned_categories("Any DIAPERS on sale? Кофе тоже", keywords) == {"baby", "coffee"}
+    assert mentioned_categories("hello", keywords) == set()
+
+
+def test_a_purchase_converts_an_offer_only_inside_its_window_and_only_on_what_was_offered():
+    bought = basket(Line("sku-a", "dairy", 800), Line("sku-b", "bakery", 300))
+    start, end = NOON - timedelta(days=1), NOON + timedelta(days=1)
+    assert converted_revenue("sku-b", None, start, end, bought) == 300
+    assert converted_revenue(None, "dairy", start, end, bought) == 800
+    assert converted_revenue(None, None, start, end, bought) == 1_100
+    assert converted_revenue("sku-z", None, start, end, bought) is None
+    assert converted_revenue("sku-a", None, NOON + timedelta(hours=1), end, bought) is None
