@@ -177,3 +177,11 @@ def test_moments_are_decided_in_event_time_order_so_an_earlier_offer_caps_a_late
         ("purchase:1", Outcome.ISSUED),
         ("purchase:2", Outcome.SUPPRESSED),
     ]
+
+
+def test_every_reason_is_documented_for_the_people_reading_the_report():
+    from pathlib import Path
+
+    documented = (Path(__file__).resolve().parents[3] / "docs/campaigns.md").read_text()
+    missing = [reason.value for reason in Reason if f"`{reason.value}`" not in documented]
+    assert missing == []

@@ -46,7 +46,8 @@ def test_one_trigger_occurrence_always_yields_the_same_offer_id():
     change = StateChange("m-1", NOON, Lifecycle.AT_RISK, Lifecycle.ACTIVE, 7)
     [a] = lifecycle_candidates(change, [WIN_BACK])
     [b] = lifecycle_candidates(change, [WIN_BACK])
-    assert a.offer_id == b.offer_id and a.key == b.key
+    assert a.offer_id == b.offer_id
+    assert a.key == b.key
 
 
 def test_cross_sell_offers_the_complement_of_the_biggest_line_and_never_what_was_just_bought():
@@ -80,7 +81,8 @@ def test_replenishment_falls_due_one_usual_gap_after_the_last_purchase_once_per_
     assert replenishment_due(first, last, 3, [REPLENISH]) == NOON
     assert replenishment_due(first, last, 1, [REPLENISH]) is None
     [due] = replenishment_candidates("m-1", first, last, 3, NOON, [REPLENISH])
-    assert due.at == NOON and due.occurrence == f"replenish:{last.isoformat()}"
+    assert due.at == NOON
+    assert due.occurrence == f"replenish:{last.isoformat()}"
     assert replenishment_candidates("m-1", first, last, 3, NOON - timedelta(seconds=1), [REPLENISH]) == []
 
 
