@@ -1,7 +1,6 @@
-"""``python -m services.campaigns``: run the campaigns service."""
+"""``python -m services.campaigns [run|report|campaigns|stores|catalog]``; no command runs the service."""
 
-from services.campaigns.entrypoints.service import DEFINITION
-from shared.runtime import main
+from services.campaigns.entrypoints.cli import app
 
 if __name__ == "__main__":
-    main(DEFINITION)
+    app(prog_name="python -m services.campaigns")

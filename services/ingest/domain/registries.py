@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.ingest.domain.purchases import Product, Store
+from shared.csv_rows import CellCheck, CsvRow, CsvRowError, iana_time_zone, last_per_key, read_rows
 
 STORE_COLUMNS = ("store_id", "name", "timezone", "region", "city")
 PRODUCT_COLUMNS = ("sku", "name", "category", "brand", "price_tier")
-T = TypeVar("T", Store, Product)
 
 
 class RegistryError(ValueError):
@@ -20,30 +16,20 @@ class RegistryError(ValueError):
 
 
 def stores_from_csv(text: str) -> list[Store]:
-    stores = _rows(text, STORE_COLUMNS, required=("store_id", "name", "timezone"), build=Store)
-    for line, store in enumerate(stores, start=2):
-        try:
-            ZoneInfo(store.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RegistryError(f"line {line}: {store.timezone!r} is not an IANA time zone") from None
-    return stores
+    rows = _rows(text, STORE_COLUMNS, required=("store_id", "name", "timezone"), checks={"timezone": iana_time_zone})
+    return [Store(**row.values) for row in rows]
 
 
 def products_from_csv(text: str) -> list[Product]:
-    return _rows(text, PRODUCT_COLUMNS, required=("sku", "name", "category"), build=Product)
+    rows = _rows(text, PRODUCT_COLUMNS, required=("sku", "name", "category"))
+    return [Product(**row.values) for row in rows]
 
 
-def _rows(text: str, columns: Sequence[str], *, required: Sequence[str], build: type[T]) -> list[T]:
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    missing = [c for c in columns if c not in (reader.fieldnames or ())]
-    if missing:
-        raise RegistryError(f"line 1: the header lacks {missing}; expected {list(columns)}")
-    built: dict[str, T] = {}
-    for line, row in enumerate(reader, start=2):
-        values = {c: (row.get(c) or "").strip() for c in columns}
-        empty = [c for c in required if not values[c]]
-        if empty:
-            raise RegistryError(f"line {line}: {empty} must not be empty")
-        item = build(**values)
-        built[values[columns[0]]] = item  # a later row for the same id wins, as in an upsert
-    return list(built.values())
+def _rows(
+    text: str, columns: Sequence[str], *, required: Sequence[str], checks: dict[str, CellCheck] | None = None
+) -> list[CsvRow]:
+    try:
+        rows = read_rows(text, columns, required=required, checks=checks)
+    except CsvRowError as exc:
+        raise RegistryError(str(exc)) from None
+    return last_per_key(rows, columns[0])  # a later row for the same id wins, as in an upsert
