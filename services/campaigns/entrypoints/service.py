@@ -66,6 +66,11 @@ class Wiring:
             campaigns = load_folder(folder)
             async with ctx.pool.acquire() as conn, conn.transaction():
                 for campaign in campaigns:
+                    history = await campaign_repository.versions(conn, campaign.id)
+                    if history and history[-1].origin == http.ORIGIN:
+                        # Staff edited it through the API since: their edit wins over the file.
+                        log.info("campaign file skipped: edited through the API", campaign=campaign.id)
+                        continue
                     await campaign_repository.upsert(conn, campaign, ORIGIN_FILE)
             log.info("campaign definitions loaded", folder=str(folder), campaigns=len(campaigns))
         await holder.refresh()
