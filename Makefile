@@ -93,3 +93,7 @@ bench-scoring: install ## Scoring benchmark on a bench/dev stack (moves group "s
 
 bench-scoring-fit: install ## Scoring's BG/NBD fit on 1,000,000 simulated members (no stack); ARGS="--members 100000"
 	$(PY) -m bench.scoring_fit $(ARGS)
+
+.PHONY: bench-campaigns
+bench-campaigns: install ## Campaigns benchmark on a bench/dev stack (empties its tables, moves group "campaigns"); ARGS="--profile"
+	$(PY) -m bench.campaigns_throughput $(ARGS)

@@ -163,8 +163,12 @@ class Arbiter:
             member_id = moment[0].member_id
             member = members[member_id]
             history = histories[member_id]
-            targeted = [c for c in moment if admits(c.campaign.campaign.audience, member)]
-            outcomes.outside_audience.update(c.campaign.id for c in moment if c not in targeted)
+            targeted = []
+            for c in moment:
+                if admits(c.campaign.campaign.audience, member):
+                    targeted.append(c)
+                else:
+                    outcomes.outside_audience[c.campaign.id] += 1
             eligible: list[Eligible] = []
             for candidate in targeted:
                 verdict = self._guard(candidate, member, history)

@@ -90,7 +90,7 @@ async def decide_and_record(
         conn, member_ids, min(c.at for c in candidates) - _look_back(candidates, guards)
     )
     budgets = {c.campaign.id: c.campaign.campaign.budget for c in candidates}
-    days = {local_day(c.at, guards.business_zone).date() for c in candidates}
+    days = {local_day(at, guards.business_zone).date() for at in {c.at for c in candidates}}
     ledger = await decision_repository.lock_budgets(conn, budgets, days)
     outcomes = Arbiter(guards, ledger).decide(candidates, views, histories)
     fresh = await decision_repository.save(conn, outcomes.decisions)
