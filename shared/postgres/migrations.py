@@ -36,6 +36,10 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
+# The table that records a service's own migrations (the plumbing keeps its own ledger).
+SERVICE_LEDGER = "schema_migrations"
+
+
 def discover(directory: Path) -> list[Migration]:
     migrations = []
     for path in sorted(directory.glob("*.sql")):
@@ -49,9 +53,7 @@ def discover(directory: Path) -> list[Migration]:
     return migrations
 
 
-async def migrate(
-    conn: asyncpg.Connection, schema: str, directory: Path, *, ledger: str = "schema_migrations"
-) -> list[str]:
+async def migrate(conn: asyncpg.Connection, schema: str, directory: Path, *, ledger: str = SERVICE_LEDGER) -> list[str]:
     """Apply pending migrations of ``directory`` to ``schema``; return the names applied.
 
     ``ledger`` names the table that records them, so the shared plumbing tables (inbox,

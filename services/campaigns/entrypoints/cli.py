@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -19,10 +18,8 @@ from services.campaigns.domain.definitions import Campaign
 from services.campaigns.entrypoints.service import MIGRATIONS, definition
 from services.campaigns.service_layer.definitions_loader import DefinitionError, load_folder
 from services.campaigns.service_layer.report import all_reports, campaign_report
-from shared.postgres.pool import create_pool
-from shared.postgres.provision import migrate_service
+from shared.postgres.service_schema import in_one_transaction
 from shared.runtime import main as run_definition
-from shared.settings import Settings
 
 app = typer.Typer(help="MemberPulse campaigns: offers from member state and purchases, under guards and budgets.")
 campaigns_app = typer.Typer(help="Campaign definitions: YAML files, one campaign (or a list) per file.")
@@ -40,19 +37,7 @@ ExistingFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, reada
 
 
 def _with_connection(work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on campaigns' own schema, migrated first: all or nothing."""
-
-    async def run() -> T:
-        dsn = Settings().pg.dsn_for("campaigns")
-        await migrate_service(dsn, "campaigns", MIGRATIONS)
-        pool = await create_pool(dsn, min_size=1, max_size=1)
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                return await work(conn)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
+    return in_one_transaction("campaigns", MIGRATIONS, work)
 
 
 @app.callback(invoke_without_command=True)

@@ -17,7 +17,7 @@ from services.ingest.domain.normalise import PARSERS
 from services.ingest.domain.registries import RegistryError, products_from_csv, stores_from_csv
 from services.ingest.entrypoints.service import DEFINITION
 from services.ingest.entrypoints.settings import IngestSettings
-from shared.postgres.pool import create_pool
+from shared.postgres.service_schema import in_one_transaction
 from shared.runtime import main as run_definition
 from shared.settings import Settings
 
@@ -100,12 +100,7 @@ def _load(file: Path, parse, upsert, what: str) -> None:  # type: ignore[no-unty
         err.print(f"[red]{file.name}: {exc}[/] (nothing loaded)")
         raise typer.Exit(1) from None
 
-    async def load() -> int:
-        pool = await create_pool(Settings().pg.dsn_for("ingest"), min_size=1, max_size=1)
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                return int(await upsert(conn, items))
-        finally:
-            await pool.close()
+    async def load(conn) -> int:  # type: ignore[no-untyped-def]
+        return int(await upsert(conn, items))
 
-    err.print(f"loaded {asyncio.run(load())} {what} from {file.name}")
+    err.print(f"loaded {in_one_transaction('ingest', DEFINITION.migrations, load)} {what} from {file.name}")

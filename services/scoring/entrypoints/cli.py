@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -17,10 +16,8 @@ from services.scoring.entrypoints.settings import ScoringSettings
 from services.scoring.service_layer.fitting import NotEnoughData, fit_models
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from services.scoring.service_layer.queries import member_view
-from shared.postgres.pool import create_pool
-from shared.postgres.provision import migrate_service
+from shared.postgres.service_schema import in_one_transaction
 from shared.runtime import main as run_definition
-from shared.settings import Settings
 
 app = typer.Typer(help="MemberPulse scoring: member state, churn warnings and value, on event time.")
 out = Console()
@@ -29,17 +26,7 @@ T = TypeVar("T")
 
 
 def _with_connection(work: Callable[[Any], Awaitable[T]]) -> T:
-    async def run() -> T:
-        dsn = Settings().pg.dsn_for("scoring")
-        await migrate_service(dsn, "scoring", MIGRATIONS)
-        pool = await create_pool(dsn, min_size=1, max_size=1)
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                return await work(conn)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
+    return in_one_transaction("scoring", MIGRATIONS, work)
 
 
 @app.callback(invoke_without_command=True)

@@ -18,53 +18,25 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.campaigns.entrypoints.topology import CONSUMES
 from shared.contracts import MemberEvent, wrap
 from shared.contracts.topics import OFFER_ISSUED, topic_for_contract
-from shared.kafka.admin import describe_partitions, move_group_to_end
-from shared.settings import DEFAULT_HTTP_PORTS
+from shared.kafka.admin import describe_partitions
+from tests.integration.service_rig import ServiceRig
 from tests.stack import Stack
-from tools.services import RunningService, spawn_service, stop_services, wait_ready
+from tools.services import RunningService
 
 PORT_OFFSET = 2300
 TOKEN = "campaigns-test-management-token"
-GROUP = "campaigns"
-TABLES = (
-    "campaigns",
-    "campaign_versions",
-    "members",
-    "consents",
-    "stores",
-    "products",
-    "decisions",
-    "budget_days",
-    "budget_totals",
-    "basket_days",
-    "category_days",
-    "pair_days",
-    "sku_days",
-    "community_mentions",
-    "community_fires",
-    "partition_clock",
-    "inbox",
-    "outbox",
-)
 
 
 @dataclass
-class CampaignsRig:
+class CampaignsRig(ServiceRig):
     """Start, stop, reset and feed campaigns; read its decisions and offers back."""
 
-    stack: Stack
-    folder: Path
-    log_dir: Path
-    producer: AIOKafkaProducer
-    running: list[RunningService] = field(default_factory=list)
+    service = "campaigns"
+    consumes = CONSUMES
+    port_offset = PORT_OFFSET
+
+    folder: Path = Path()
     offer_starts: dict[TopicPartition, int] = field(default_factory=dict)
-
-    @property
-    def dsn(self) -> str:
-        return self.stack.pg.dsn_for("campaigns")
-
-    def port(self, replica: int = 0) -> int:
-        return DEFAULT_HTTP_PORTS["campaigns"] + PORT_OFFSET + replica
 
     def define(self, *campaigns: dict[str, Any]) -> None:
         """The campaigns the service loads at start: exactly these."""
@@ -74,42 +46,23 @@ class CampaignsRig:
             (self.folder / f"{campaign['id']}.yaml").write_text(yaml.safe_dump(campaign, allow_unicode=True))
 
     def start(self, replicas: int = 1, **env: str) -> list[RunningService]:
-        started = []
-        for replica in range(replicas):
-            service = spawn_service(
-                "campaigns",
-                self.log_dir,
-                {
-                    **self.stack.env(),
-                    "MP_HTTP_MANAGEMENT_TOKEN": TOKEN,
-                    "MP_CAMPAIGNS_DEFINITIONS_DIR": str(self.folder),
-                    # Event time only: the test's history moves time, never the wall clock.
-                    "MP_CAMPAIGNS_LIVE_CLOCK": "false",
-                    "MP_CAMPAIGNS_ALLOWED_LATENESS_SECONDS": "0",
-                    "MP_CAMPAIGNS_REFRESH_SECONDS": "1",
-                    "MP_CAMPAIGNS_DUE_INTERVAL_SECONDS": "0.2",
-                    **env,
-                },
-                self.port(replica),
-            )
-            started.append(service)
-        self.running += started
-        wait_ready(started, 90.0)
-        return started
-
-    def stop(self) -> dict[str, int]:
-        codes = stop_services([s for s in self.running if s.process.poll() is None])
-        self.running.clear()
-        return codes
+        return self.spawn(
+            {
+                **self.stack.env(),
+                "MP_HTTP_MANAGEMENT_TOKEN": TOKEN,
+                "MP_CAMPAIGNS_DEFINITIONS_DIR": str(self.folder),
+                # Event time only: the test's history moves time, never the wall clock.
+                "MP_CAMPAIGNS_LIVE_CLOCK": "false",
+                "MP_CAMPAIGNS_ALLOWED_LATENESS_SECONDS": "0",
+                "MP_CAMPAIGNS_REFRESH_SECONDS": "1",
+                "MP_CAMPAIGNS_DUE_INTERVAL_SECONDS": "0.2",
+                **env,
+            },
+            replicas,
+        )
 
     async def reset(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            # Sequences are kept: the relay recognises its own records in the topic by outbox id.
-            await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
-        finally:
-            await conn.close()
-        await move_group_to_end(self.stack.kafka.bootstrap_servers, GROUP, [t.name for t in CONSUMES])
+        await super().reset()
         self.offer_starts = await self._ends(OFFER_ISSUED.name)
 
     async def _ends(self, topic: str) -> dict[TopicPartition, int]:
@@ -129,30 +82,6 @@ class CampaignsRig:
                 await self.producer.send(record.topic, record.value, key=record.key, headers=list(record.headers))
             )
         await asyncio.gather(*pending)
-
-    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            return list(await conn.fetch(query, *args))
-        finally:
-            await conn.close()
-
-    async def lag(self) -> int:
-        topics = [t.name for t in CONSUMES]
-        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, topics)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.stack.kafka.bootstrap_servers, group_id=GROUP, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
-            ends = await consumer.end_offsets(partitions)
-            total = 0
-            for tp in partitions:
-                total += ends[tp] - (await consumer.committed(tp) or 0)
-            return total
-        finally:
-            await consumer.stop()
 
     async def wait_settled(self, timeout_s: float = 120.0) -> None:
         """All input consumed, nothing queued that is due, every outbox row published."""
@@ -204,7 +133,7 @@ async def campaigns_rig(bootstrapped: Stack, tmp_path: Path) -> AsyncIterator[Ca
     await producer.start()
     folder = tmp_path / "campaigns"
     folder.mkdir()
-    rig = CampaignsRig(bootstrapped, folder, tmp_path / "logs", producer)
+    rig = CampaignsRig(bootstrapped, tmp_path / "logs", producer, folder=folder)
     await rig.reset()
     yield rig
     codes = rig.stop()

@@ -4,43 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from services.scoring.adapters.member_repository import COLUMNS
 from services.scoring.entrypoints.topology import CONSUMES
 from shared.contracts import MemberEvent
-from shared.kafka.admin import describe_partitions, move_group_to_end
-from shared.settings import DEFAULT_HTTP_PORTS
+from tests.integration.service_rig import ServiceRig
 from tests.stack import Stack
 from tools.member_history import as_record
-from tools.services import RunningService, spawn_service, stop_services, wait_ready
+from tools.services import RunningService
 
 PORT_OFFSET = 2200
 TOKEN = "scoring-test-management-token"
-GROUP = "scoring"
 # Events are published strictly in event-time order here, so no lateness needs allowing.
 ALLOWED_LATENESS = timedelta(0)
-# Everything scoring keeps, emptied between runs so each starts as a fresh deployment would.
-TABLES = (
-    "members",
-    "transitions",
-    "sales",
-    "community_members",
-    "community_activity",
-    "partition_clock",
-    "deferred_events",
-    "model_params",
-    "rfm_cuts",
-    "inbox",
-    "outbox",
-)
 
 
 def scoring_env(stack: Stack, **extra: str) -> dict[str, str]:
@@ -57,44 +40,16 @@ def scoring_env(stack: Stack, **extra: str) -> dict[str, str]:
     }
 
 
-@dataclass
-class ScoringRig:
+class ScoringRig(ServiceRig):
     """Start, stop, reset and feed scoring; read its state back."""
 
-    stack: Stack
-    log_dir: Path
-    producer: AIOKafkaProducer
-    running: list[RunningService] = field(default_factory=list)
-
-    @property
-    def port(self) -> int:
-        return DEFAULT_HTTP_PORTS["scoring"] + PORT_OFFSET
-
-    @property
-    def dsn(self) -> str:
-        return self.stack.pg.dsn_for("scoring")
+    service = "scoring"
+    consumes = CONSUMES
+    port_offset = PORT_OFFSET
 
     def start(self, **env: str) -> RunningService:
-        service = spawn_service("scoring", self.log_dir, scoring_env(self.stack, **env), self.port)
-        self.running.append(service)
-        wait_ready([service], 90.0)
+        [service] = self.spawn(scoring_env(self.stack, **env))
         return service
-
-    def stop(self) -> dict[str, int]:
-        codes = stop_services([s for s in self.running if s.process.poll() is None])
-        self.running.clear()
-        return codes
-
-    async def reset(self) -> None:
-        """Empty scoring's tables and move its consumer group to the end of every input topic."""
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            # Sequences are kept: the relay recognises its own records in the topics by outbox id,
-            # so ids must never repeat.
-            await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
-        finally:
-            await conn.close()
-        await move_group_to_end(self.stack.kafka.bootstrap_servers, GROUP, [t.name for t in CONSUMES])
 
     async def publish(self, events: Sequence[MemberEvent]) -> None:
         """Publish a backlog: everything at once, batched by the producer."""
@@ -111,29 +66,6 @@ class ScoringRig:
         for event in events:
             record = as_record(event)
             await self.producer.send_and_wait(record.topic, record.value, key=record.key, headers=list(record.headers))
-
-    async def lag(self) -> int:
-        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, [t.name for t in CONSUMES])
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.stack.kafka.bootstrap_servers, group_id=GROUP, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
-            ends = await consumer.end_offsets(partitions)
-            total = 0
-            for tp in partitions:
-                total += ends[tp] - (await consumer.committed(tp) or 0)
-            return total
-        finally:
-            await consumer.stop()
-
-    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            return list(await conn.fetch(query, *args))
-        finally:
-            await conn.close()
 
     async def settled(self) -> bool:
         """Input consumed, nobody due at the watermark, and the outbox published."""
