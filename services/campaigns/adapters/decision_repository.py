@@ -195,6 +195,7 @@ async def record_statuses(conn: Any, statuses: Sequence[NotificationStatusV1]) -
 @dataclass(frozen=True)
 class OpenOffer:
     decision_key: str
+    campaign_id: str
     member_id: str
     sku: str | None
     category: str | None
@@ -205,7 +206,7 @@ class OpenOffer:
 async def open_offers(conn: Any, member_ids: Sequence[str], earliest: datetime, latest: datetime) -> list[OpenOffer]:
     """Unconverted offers (and holdout decisions) whose attribution window overlaps the batch's sales."""
     rows = await conn.fetch(
-        """SELECT decision_key, member_id, sku, category, deliver_at, attribution_until FROM decisions
+        """SELECT decision_key, campaign_id, member_id, sku, category, deliver_at, attribution_until FROM decisions
            WHERE member_id = ANY($1::text[]) AND outcome IN ('issued', 'holdout') AND converted_at IS NULL
              AND deliver_at <= $3 AND attribution_until >= $2""",
         list(member_ids),

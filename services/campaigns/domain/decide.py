@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from services.campaigns.domain.caps import FrequencyCap, allows, next_allowed
 from services.campaigns.domain.definitions import Budget
 from services.campaigns.domain.holdout import in_global_holdout, in_holdout
-from services.campaigns.domain.members import MemberView, admits, consented_channels, expected_value, local_day
+from services.campaigns.domain.members import MemberView, admits, business_day, consented_channels, expected_value
 from services.campaigns.domain.quiet_hours import QuietHours, next_send_time
 from services.campaigns.domain.triggers import Candidate
 from shared.contracts.offer import Channel, MessageType
@@ -246,7 +246,7 @@ class Arbiter:
             return replace(decided, reason=Reason.GLOBAL_HOLDOUT)
         if in_holdout(member.member_id, campaign.id, campaign.holdout_pct):
             return replace(decided, reason=Reason.CAMPAIGN_HOLDOUT)
-        day = local_day(candidate.at, self.guards.business_zone).date()
+        day = business_day(candidate.at, self.guards.business_zone)
         refused = self.ledger.take(campaign.id, day, campaign.offer.coupon_value_minor)
         if refused is not None:
             return Decision(candidate, Outcome.SUPPRESSED, refused)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.campaigns.domain.definitions import Audience, Campaign, ValueBasis
@@ -79,7 +79,6 @@ def expected_value(campaign: Campaign, member: MemberView | None, basket_minor: 
             return campaign.expected_value_minor
 
 
-def local_day(at: datetime, zone: ZoneInfo) -> datetime:
-    """Midnight of ``at``'s day in ``zone``: budgets per day count in the chain's business day."""
-    local = at.astimezone(zone)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+def business_day(at: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of ``at`` in ``zone``: budgets per day count in the chain's business day."""
+    return at.astimezone(zone).date()

@@ -16,7 +16,7 @@ from services.campaigns.adapters import decision_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
 from services.campaigns.domain.affinity import AffinityRules
 from services.campaigns.domain.decide import Arbiter, Decision, Guards, Outcome
-from services.campaigns.domain.members import local_day
+from services.campaigns.domain.members import business_day
 from services.campaigns.domain.triggers import Candidate
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from shared.contracts import KafkaRecord, OfferIssuedV1, wrap
@@ -90,7 +90,7 @@ async def decide_and_record(
         conn, member_ids, min(c.at for c in candidates) - _look_back(candidates, guards)
     )
     budgets = {c.campaign.id: c.campaign.campaign.budget for c in candidates}
-    days = {local_day(at, guards.business_zone).date() for at in {c.at for c in candidates}}
+    days = {business_day(at, guards.business_zone) for at in {c.at for c in candidates}}
     ledger = await decision_repository.lock_budgets(conn, budgets, days)
     outcomes = Arbiter(guards, ledger).decide(candidates, views, histories)
     fresh = await decision_repository.save(conn, outcomes.decisions)

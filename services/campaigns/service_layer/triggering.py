@@ -42,8 +42,8 @@ async def count_sales(conn: Any, baskets: Sequence[Basket], campaigns: Sequence[
     await affinity_repository.count_baskets(conn, baskets)
 
 
-async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, datetime, str, int]]:
-    """Mark the offers (and holdout decisions) the batch's sales convert; returns the conversions."""
+async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[str]:
+    """Mark the offers (and holdout decisions) the batch's sales convert; returns their campaigns."""
     offers = await decision_repository.open_offers(
         conn, sorted({b.member_id for b in baskets}), min(b.at for b in baskets), max(b.at for b in baskets)
     )
@@ -51,14 +51,16 @@ async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, dat
     for basket in baskets:
         by_member.setdefault(basket.member_id, []).append(basket)
     conversions = []
+    converted = []
     for offer in offers:
         for basket in sorted(by_member.get(offer.member_id, ()), key=lambda b: b.at):
             revenue = converted_revenue(offer.sku, offer.category, offer.deliver_at, offer.attribution_until, basket)
             if revenue is not None:
                 conversions.append((offer.decision_key, basket.at, basket.purchase_id, revenue))
+                converted.append(offer.campaign_id)
                 break
     await decision_repository.mark_converted(conn, conversions)
-    return conversions
+    return converted
 
 
 async def purchase_candidates(
