@@ -39,7 +39,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shlex
 import statistics
 import sys
@@ -57,15 +56,16 @@ from bench.baseline import BaselineResult, run_baseline
 from bench.kafka_ops import (
     KafkaProbe,
     Ranges,
-    fast_producer,
     produce_all,
     produce_paced,
+    produce_timed,
     ranges_between,
     upstream_producer,
 )
 from bench.outputs import OutputWatcher
 from bench.report import LatencyResult, MachineFacts, Report, ThroughputResult, machine_facts, render, write_json
 from bench.rss import ProcessSampler
+from bench.service_bench.stack import service_pids
 from services.ingest.entrypoints.topology import CONSUMES, PUBLISHES
 from shared.settings import DEFAULT_HTTP_PORTS, Settings
 from shared.stack.readiness import kafka_version, postgres_version
@@ -136,20 +136,8 @@ def new_run_id() -> str:
 # -- preflight ---------------------------------------------------------------------------------
 
 
-def ingest_pids() -> list[int]:
-    """Pids of running ``python -m services.ingest`` processes on this host."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if b"services.ingest" in (entry / "cmdline").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
-    return pids
-
-
 async def preflight(bench: Bench) -> None:
-    if pids := ingest_pids():
+    if pids := service_pids("services.ingest"):
         raise BenchAborted(f"an ingest process is running (pid {pids}); it shares consumer group 'ingest'. Stop it.")
     if members := await bench.probe.group_members(INGEST_GROUP):
         raise BenchAborted(f"consumer group {INGEST_GROUP!r} has {members} active member(s) elsewhere. Stop them.")
@@ -166,14 +154,9 @@ async def preflight(bench: Bench) -> None:
 async def preload(bench: Bench, run: str, members: int) -> Preloaded:
     progress(f"run {run}: producing {bench.events:,} records for {members:,} members to the raw topics…")
     before = await bench.probe.end_offsets(bench.raw)
-    producer = fast_producer(bench.bootstrap)
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        refs = await produce_all(producer, realistic_mix(run, bench.events, members))
-        seconds = time.perf_counter() - started
-    finally:
-        await producer.stop()
+    refs, seconds = await produce_timed(
+        bench.bootstrap, lambda producer: produce_all(producer, realistic_mix(run, bench.events, members))
+    )
     ranges = ranges_between(before, await bench.probe.end_offsets(bench.raw))
     landed = sum(end - start for start, end in ranges.values())
     if landed != len(refs):
@@ -339,20 +322,19 @@ def log_problems(path: Path) -> dict[str, int]:
 # -- the run -----------------------------------------------------------------------------------
 
 
-async def stack_machine_facts(settings: Settings) -> MachineFacts:
+async def stack_machine_facts(settings: Settings, service: str = "ingest") -> MachineFacts:
+    """The machine and the stack the figures are of; Postgres is asked as ``service``'s role."""
     return machine_facts(
         settings.kafka.bootstrap_servers,
         await kafka_version(settings.kafka.bootstrap_servers),
-        await postgres_version(settings.pg.dsn_for("ingest")),
+        await postgres_version(settings.pg.dsn_for(service)),
         f"{settings.pg.host}:{settings.pg.port}",
     )
 
 
 async def run(args: argparse.Namespace, command: str, stamp: str) -> Report:
     settings = Settings()
-    probe = KafkaProbe(settings.kafka.bootstrap_servers)
-    await probe.start()
-    try:
+    async with KafkaProbe(settings.kafka.bootstrap_servers) as probe:
         bench = Bench(
             settings=settings,
             probe=probe,
@@ -369,8 +351,6 @@ async def run(args: argparse.Namespace, command: str, stamp: str) -> Report:
         scaling = None
         if args.memory_scaling:
             scaling, _, _ = await measure_throughput(bench, args.members * 10, with_latency=False)
-    finally:
-        await probe.close()
     assert baseline is not None
     return Report(
         command=command,

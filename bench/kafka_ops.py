@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -16,6 +17,7 @@ from tools.upstream import UpstreamRecord
 Offsets = dict[TopicPartition, int]
 # [start, end) offsets per partition: the records one phase produced.
 Ranges = dict[TopicPartition, tuple[int, int]]
+T = TypeVar("T")
 
 
 class KafkaProbe:
@@ -33,6 +35,13 @@ class KafkaProbe:
     async def close(self) -> None:
         await self._consumer.stop()
         await self._admin.close()
+
+    async def __aenter__(self) -> KafkaProbe:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def partitions(self, topics: Sequence[str]) -> list[TopicPartition]:
         counts = await describe_partitions(self.bootstrap, topics)
@@ -71,6 +80,18 @@ def fast_producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=50, max_batch_size=512 * 1024, max_request_size=4 << 20
     )
+
+
+async def produce_timed(bootstrap: str, send: Callable[[AIOKafkaProducer], Awaitable[T]]) -> tuple[T, float]:
+    """Pre-load with a ``fast_producer``: what ``send`` returns, and the seconds it took (start and stop excluded)."""
+    producer = fast_producer(bootstrap)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        result = await send(producer)
+        return result, time.perf_counter() - started
+    finally:
+        await producer.stop()
 
 
 def upstream_producer(bootstrap: str) -> AIOKafkaProducer:

@@ -34,30 +34,17 @@ class DeadLetterSeen:
     code: str
 
 
-class OutputWatcher:
-    """Consumes the output topics from their end offsets at ``start`` on, in the background."""
+class TopicWatcher:
+    """Consumes topics from their end offsets at ``start`` on, in the background; a subclass takes each record.
 
-    def __init__(
-        self,
-        bootstrap: str,
-        run: str,
-        *,
-        fetch_max_wait_ms: int = 100,
-        ref_field: str = "source_event_id",
-        dlq_topics: Collection[str] = (INGEST_DLQ.name,),
-    ) -> None:
-        self.run = run
-        self._dlq_topics = frozenset(dlq_topics)
-        # POS ids are store-qualified ("store-sh-001:<receipt id>"): the ref is the part from the run id on.
-        field = re.escape(ref_field.encode())
-        self._pattern = re.compile(rb'"' + field + rb'":"[^"]*?(' + re.escape(run.encode()) + rb'[^"]*)"')
-        # event ref -> time.perf_counter() when the bench received its output
+    ``received`` maps each ref to when the bench first received it (``_now``, once per poll); a ref
+    received again counts as a duplicate. Ingest's, scoring's and campaigns' benches watch this way.
+    """
+
+    def __init__(self, bootstrap: str, name: str, fetch_max_wait_ms: int) -> None:
         self.received: dict[str, float] = {}
         self.duplicates = 0
-        # Kafka timestamps (ms, set by ingest's producer) of the first and last output of this run.
-        self.first_ts_ms: int | None = None
-        self.last_ts_ms: int | None = None
-        self.dead_letters: list[DeadLetterSeen] = []
+        self._name = name
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=fetch_max_wait_ms
         )
@@ -68,7 +55,7 @@ class OutputWatcher:
         self._consumer.assign(list(partitions))
         for tp, end in (await self._consumer.end_offsets(list(partitions))).items():
             self._consumer.seek(tp, end)
-        self._task = asyncio.create_task(self._consume(), name=f"watch-{self.run}")
+        self._task = asyncio.create_task(self._consume(), name=self._name)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -80,6 +67,53 @@ class OutputWatcher:
     def matched(self, refs: Iterable[str]) -> int:
         return sum(1 for ref in refs if ref in self.received)
 
+    def _now(self) -> float:
+        return time.perf_counter()
+
+    def _take(self, record: ConsumerRecord[bytes, bytes], now: float) -> None:
+        raise NotImplementedError
+
+    def _first(self, ref: str, now: float) -> bool:
+        """Note ``ref`` received at ``now``; False, and one more duplicate, if it had been received before."""
+        if ref in self.received:
+            self.duplicates += 1
+            return False
+        self.received[ref] = now
+        return True
+
+    async def _consume(self) -> None:
+        while True:
+            polled = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
+            now = self._now()
+            for records in polled.values():
+                for record in records:
+                    self._take(record, now)
+
+
+class OutputWatcher(TopicWatcher):
+    """Consumes the output topics from their end offsets at ``start`` on, in the background."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        run: str,
+        *,
+        fetch_max_wait_ms: int = 100,
+        ref_field: str = "source_event_id",
+        dlq_topics: Collection[str] = (INGEST_DLQ.name,),
+    ) -> None:
+        super().__init__(bootstrap, f"watch-{run}", fetch_max_wait_ms)
+        self.run = run
+        self._dlq_topics = frozenset(dlq_topics)
+        # POS ids are store-qualified ("store-sh-001:<receipt id>"): the ref is the part from the run id on.
+        field = re.escape(ref_field.encode())
+        self._pattern = re.compile(rb'"' + field + rb'":"[^"]*?(' + re.escape(run.encode()) + rb'[^"]*)"')
+        # received: event ref -> time.perf_counter() when the bench received its output.
+        # Kafka timestamps (ms, set by ingest's producer) of the first and last output of this run.
+        self.first_ts_ms: int | None = None
+        self.last_ts_ms: int | None = None
+        self.dead_letters: list[DeadLetterSeen] = []
+
     def dead_in(self, ranges: Ranges) -> Counter[str]:
         """Dead-letter reasons for the raw records in ``ranges``."""
         codes: Counter[str] = Counter()
@@ -89,14 +123,6 @@ class OutputWatcher:
                 codes[letter.code] += 1
         return codes
 
-    async def _consume(self) -> None:
-        while True:
-            polled = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
-            now = time.perf_counter()
-            for records in polled.values():
-                for record in records:
-                    self._take(record, now)
-
     def _take(self, record: ConsumerRecord[bytes, bytes], now: float) -> None:
         value = record.value or b""
         if record.topic in self._dlq_topics:
@@ -105,11 +131,8 @@ class OutputWatcher:
         found = self._pattern.search(value)
         if found is None:
             return
-        ref = found.group(1).decode()
-        if ref in self.received:
-            self.duplicates += 1
+        if not self._first(found.group(1).decode(), now):
             return
-        self.received[ref] = now
         self.first_ts_ms = record.timestamp if self.first_ts_ms is None else min(self.first_ts_ms, record.timestamp)
         self.last_ts_ms = record.timestamp if self.last_ts_ms is None else max(self.last_ts_ms, record.timestamp)
 

@@ -170,11 +170,11 @@ def _throughput(report: Report) -> list[tuple[str, str]]:
     return [
         ("pre-load (generate + produce)", f"{t.preload_rate:,.0f} records/s"),
         ("ingest start-up (spawn → ready)", f"{t.startup_s:.1f} s"),
-        ("spawn → first output", _seconds(t.first_output_after_s)),
+        ("spawn → first output", format_s(t.first_output_after_s)),
         ("outputs / dead letters / lost", f"{t.outputs:,} / {_dead(t.dead_letters)} / {t.lost:,}"),
         ("duplicate outputs", f"{t.duplicates:,}"),
-        ("output rate (first → last output)", f"{_rate(t.output_rate)} over {_seconds(t.output_span_s)}"),
-        ("input rate (spawn → group lag 0)", f"{_rate(t.input_rate)} over {_seconds(t.input_span_s)}"),
+        ("output rate (first → last output)", f"{_rate(t.output_rate)} over {format_s(t.output_span_s)}"),
+        ("input rate (spawn → group lag 0)", f"{_rate(t.input_rate)} over {format_s(t.input_span_s)}"),
         *([("stalled", "yes: waited for progress that never came")] if t.stalled else []),
     ]
 
@@ -202,7 +202,7 @@ def _latency(result: LatencyResult, sustained: float | None) -> list[tuple[str, 
         ),
         (
             "p50 / p95 / p99 / max",
-            " / ".join(_ms(v) for v in (result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms)),
+            " / ".join(format_ms(v) for v in (result.p50_ms, result.p95_ms, result.p99_ms, result.max_ms)),
         ),
         *note,
     ]
@@ -237,9 +237,10 @@ def _rate(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:,.0f} events/s"
 
 
-def _seconds(seconds: float | None) -> str:
+# Public: the service benches' tables (bench.service_bench.table) format their cells with these too.
+def format_s(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds:.1f} s"
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} ms"

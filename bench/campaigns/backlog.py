@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +18,8 @@ from bench.campaigns.members import preseed, profiles
 from bench.campaigns.stack import Bench, reset
 from bench.campaigns.triggers import Baskets, backlog
 from bench.ingest_throughput import new_run_id, progress
-from bench.kafka_ops import Ranges, fast_producer, produce_kafka_records, ranges_between
+from bench.kafka_ops import Ranges
+from bench.service_bench.backlog import publish_backlog
 from services.campaigns.domain.catalog import next_tier_map
 from services.campaigns.domain.triggers import Versioned
 from services.campaigns.entrypoints.settings import CampaignsSettings
@@ -68,21 +68,8 @@ async def preload(bench: Bench) -> Preloaded:
     finally:
         await conn.close()
     offers_before = await bench.probe.end_offsets(bench.offers)
-    producer = fast_producer(bench.bootstrap)
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        await produce_kafka_records(producer, records)
-        seconds = time.perf_counter() - started
-    finally:
-        await producer.stop()
-    ranges = ranges_between(before, await bench.probe.end_offsets(bench.inputs))
+    ranges, rate = await publish_backlog(bench, records, before)
     bench.note(ranges)
-    landed = sum(end - start for start, end in ranges.values())
-    if landed != len(records):
-        bench.warnings.append(f"{landed - len(records)} records from elsewhere landed on the inputs during pre-load")
-    progress(f"phase 1: published {len(records):,} triggers at {len(records) / seconds:,.0f} records/s")
+    progress(f"phase 1: published {len(records):,} triggers at {rate:,.0f} records/s")
     states = sum(1 for t in triggers if isinstance(t.event, MemberStateV1))
-    return Preloaded(
-        run, len(members), len(records), states, expected, ranges, dict(offers_before), len(records) / seconds
-    )
+    return Preloaded(run, len(members), len(records), states, expected, ranges, dict(offers_before), rate)

@@ -1,21 +1,19 @@
 """The command line of ``python -m bench.campaigns_throughput`` (the method is described there)."""
 
+# The docstring is --help's description. Here: the flags, the printed table and the JSON file;
+# bench.service_bench.cli runs the phases and turns failures into exit codes.
+
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import shlex
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from typing import Any
 
 from bench.campaigns.config import PHASES
-from bench.campaigns.process import CampaignsFailed
-from bench.campaigns.results import lost, write_results
+from bench.campaigns.results import write_results
 from bench.campaigns.runner import run
-from bench.campaigns.stack import BenchAborted
 from bench.campaigns.table import render
+from bench.service_bench import cli
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -42,26 +40,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    command = shlex.join(["python", "-m", "bench.campaigns_throughput", *argv])
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    try:
-        results = asyncio.run(run(args, command, stamp))
-    except BenchAborted as exc:
-        print(f"campaigns benchmark not run: {exc}", file=sys.stderr)
-        return 2
-    except CampaignsFailed as exc:
-        print(f"campaigns benchmark failed: {exc}", file=sys.stderr)
-        return 2
+    return cli.main("campaigns", "bench.campaigns_throughput", argv, parse_args, run, report)
+
+
+def report(results: dict[str, Any], command: str, stamp: str) -> int:
+    """The run's table printed and its figures written; 1 if a trigger occurrence went without a decision or offer."""
     print(render(results))
-    for warning in results.get("warnings", []):
-        print(f"WARNING: {warning}")
-    for problem, count in list(results.get("campaigns_log_problems", {}).items())[:8]:
-        print(f"campaigns log: {count:>6,} × {problem}")
-    print(f"\nresults: {write_results(results, stamp)}")
-    if missing := lost(results):
-        print(f"FAILED: {missing} trigger occurrence(s) without a decision or offer", file=sys.stderr)
-        return 1
-    return 0
+    failure = "FAILED: {} trigger occurrence(s) without a decision or offer"
+    return cli.conclude("campaigns", results, lambda: write_results(results, stamp), failure)

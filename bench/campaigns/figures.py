@@ -1,4 +1,7 @@
-"""What each phase measured: the records written to ``out/bench/campaigns-<stamp>.json``."""
+"""What each phase measured: the records written to ``out/bench/campaigns-<stamp>.json``.
+
+Phase 1's bare loop writes bench.service_bench.figures.BaselineFigures.
+"""
 
 from __future__ import annotations
 
@@ -40,13 +43,6 @@ class ThroughputFigures:
     steady_process: ProcessWindow | None  # first committed batch → lag 0
     consumer_metrics: dict[str, float] = field(default_factory=dict)  # from campaigns' /metrics at lag 0
     profile: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class BaselineFigures:
-    records: int
-    seconds: float
-    rate: float
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.campaigns.catalog import basket_categories, catalog, load_reference
-from bench.campaigns.config import SEED, TABLES
+from bench.campaigns.config import SEED
 from bench.campaigns.counting import CountingConnection, FakeRecord, SinglePool
 from bench.campaigns.definitions import bench_campaigns, subset
 from bench.campaigns.figures import BatchCount, RoundTripFigures
@@ -34,6 +34,7 @@ from shared.contracts.topics import DEFAULT_PARTITIONS, topic_for_contract
 from shared.kafka.records import Decoded, UnitOfWork
 from shared.postgres import inbox, outbox
 from shared.postgres.pool import create_pool
+from shared.postgres.service_schema import empty_tables
 
 REPEATS = 3  # batches per batch size; the history they leave grows from one to the next
 
@@ -80,7 +81,7 @@ async def measure_roundtrips(bench: Bench) -> list[RoundTripFigures]:
                         run = new_run_id()
                         rng = random.Random(SEED)  # noqa: S311 - a reproducible workload, not a secret
                         members = profiles(f"m_{run}_", stored, rng)
-                        await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+                        await empty_tables(conn, "campaigns")
                         await load_reference(conn, products)
                         await preseed(conn, members, datetime.now(UTC) - timedelta(days=120))
                         await conn.execute("ANALYZE members")

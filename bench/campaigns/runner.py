@@ -5,33 +5,32 @@ from __future__ import annotations
 import argparse
 import tempfile
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench.campaigns.backlog import Preloaded, preload
-from bench.campaigns.config import TABLES
 from bench.campaigns.definitions import bench_campaigns, write_folder
 from bench.campaigns.latency import measure_latency
 from bench.campaigns.process import running_campaigns
 from bench.campaigns.roundtrips import measure_roundtrips
-from bench.campaigns.stack import Bench, execute, leave_others_be, preflight, reset
-from bench.campaigns.throughput import measure_baseline, measure_throughput
-from bench.ingest_throughput import log_problems, progress
+from bench.campaigns.stack import Bench, leave_others_be, reset
+from bench.campaigns.throughput import measure_throughput
+from bench.ingest_throughput import progress
 from bench.kafka_ops import KafkaProbe
-from bench.report import machine_facts
-from bench.scoring.profiler import Profiler
+from bench.service_bench.drain import measure_baseline
+from bench.service_bench.profiler import profilers
+from bench.service_bench.runner import log_sections, machine, process_phases
+from bench.service_bench.stack import empty_service_tables, preflight
 from services.campaigns.entrypoints.topology import CONSUMES
 from shared.contracts.topics import OFFER_ISSUED
 from shared.settings import Settings
-from shared.stack.readiness import kafka_version, postgres_version
 
 
 async def run(args: argparse.Namespace, command: str, stamp: str) -> dict[str, Any]:
     settings = Settings()
-    probe = KafkaProbe(settings.kafka.bootstrap_servers)
-    await probe.start()
     sections: dict[str, Any] = {"command": command, "started_at": stamp}
-    try:
+    async with KafkaProbe(settings.kafka.bootstrap_servers) as probe:
         bench = Bench(
             settings=settings,
             probe=probe,
@@ -40,13 +39,7 @@ async def run(args: argparse.Namespace, command: str, stamp: str) -> dict[str, A
             args=args,
             stamp=stamp,
         )
-        machine = machine_facts(
-            settings.kafka.bootstrap_servers,
-            await kafka_version(settings.kafka.bootstrap_servers),
-            await postgres_version(bench.dsn),
-            f"{settings.pg.host}:{settings.pg.port}",
-        )
-        sections["machine"] = asdict(machine)
+        sections["machine"] = await machine(bench)
         await preflight(bench)
         service = bench.runs("throughput") or bench.runs("latency")
         try:
@@ -58,13 +51,9 @@ async def run(args: argparse.Namespace, command: str, stamp: str) -> dict[str, A
             await leave_others_be(bench)
             if service and not args.keep:
                 progress("emptying campaigns' tables again (the bench's 50 campaigns must not stay active)…")
-                await execute(bench.dsn, f"TRUNCATE {', '.join(TABLES)}")
+                await empty_service_tables(bench.dsn, "campaigns")
         sections["warnings"] = bench.warnings
-        if (bench.log_dir / "campaigns.log").exists():
-            sections["campaigns_log"] = str(bench.log_dir / "campaigns.log")
-            sections["campaigns_log_problems"] = log_problems(bench.log_dir / "campaigns.log")
-    finally:
-        await probe.close()
+        sections.update(log_sections(bench))
     return sections
 
 
@@ -75,26 +64,13 @@ async def service_phases(bench: Bench, sections: dict[str, Any]) -> None:
         loaded: Preloaded | None = None
         if bench.runs("throughput"):
             loaded = await preload(bench)
-            sections["baseline"] = asdict(await measure_baseline(bench, loaded))
+            sections["baseline"] = asdict(
+                await measure_baseline(bench, loaded.run, loaded.ranges, "phase 1", "bare loop ")
+            )
         else:
             await reset(bench)
-        profiler = Profiler.find(bench.log_dir / "campaigns-profile.txt") if bench.args.profile else None
-        latency_profiler = (
-            Profiler.find(bench.log_dir / "campaigns-profile-latency.txt") if bench.args.profile else None
-        )
-        if bench.args.profile and profiler is None:
-            bench.warnings.append("--profile: py-spy not found (uv pip install py-spy)")
+        profiler, latency_profiler = profilers(bench)
         async with running_campaigns(bench, Path(folder)) as process:
-            if loaded is not None:
-                throughput = await measure_throughput(bench, loaded, process, profiler)
-                sections["throughput"] = asdict(throughput)
-                progress(
-                    f"phase 1: {throughput.rate_steady or 0:,.0f} triggers/s steady, "
-                    f"{throughput.rate_with_startup or 0:,.0f} triggers/s from spawn; lost {throughput.lost}"
-                )
-            else:
-                await process.ready
-            if bench.runs("latency"):
-                latency = await measure_latency(bench, process, latency_profiler)
-                sections["latency"] = asdict(latency)
-                progress(f"phase 2: p99 {latency.p99_ms or 0:,.0f} ms, lost {latency.lost}")
+            throughput = partial(measure_throughput, bench, loaded, process, profiler) if loaded is not None else None
+            latency = partial(measure_latency, bench, process, latency_profiler)
+            await process_phases(bench, process, sections, throughput, latency, "triggers", "phase 2")

@@ -1,54 +1,25 @@
-"""The bench's view of the stack: campaigns' group and tables, a few Postgres reads, and leaving the others be."""
+"""The campaigns bench's view of the stack (bench.service_bench.stack): its tables, and leaving the others be."""
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.campaigns.config import GROUP, OUT_DIR, TABLES
-from bench.kafka_ops import KafkaProbe, Ranges
+from bench.campaigns.config import SPEC
+from bench.kafka_ops import Ranges
+from bench.service_bench.stack import ServiceBench, ServiceSpec, empty_service_tables, move_group_to_end
 from shared.kafka.admin import commit_group_offsets
-from shared.settings import Settings
 
 
-class BenchAborted(Exception):
-    """The benchmark cannot run on this stack as it is (another campaigns consumer is running)."""
-
-
-@dataclass
-class Bench:
-    settings: Settings
-    probe: KafkaProbe
-    inputs: list[TopicPartition]  # campaigns' five input topics
+@dataclass(kw_only=True)
+class Bench(ServiceBench):
+    spec: ClassVar[ServiceSpec] = SPEC
     offers: list[TopicPartition]  # offer.issued.v1
-    args: argparse.Namespace
-    stamp: str
-    warnings: list[str] = field(default_factory=list)
     # What the run published, for leaving scoring and notifier as they were: topic partition → [start, end).
     published: Ranges = field(default_factory=dict)
-
-    @property
-    def bootstrap(self) -> str:
-        return self.settings.kafka.bootstrap_servers
-
-    @property
-    def log_dir(self) -> Path:
-        return OUT_DIR / f"logs-campaigns-{self.stamp}"
-
-    @property
-    def dsn(self) -> str:
-        return self.settings.pg.dsn_for("campaigns")
-
-    def runs(self, phase: str) -> bool:
-        return phase not in self.args.skip
 
     def note(self, ranges: Ranges) -> None:
         for tp, (start, end) in ranges.items():
@@ -57,54 +28,10 @@ class Bench:
                 self.published[tp] = (min(first, start), end)
 
 
-def campaigns_pids() -> list[int]:
-    """Pids of running ``python -m services.campaigns`` processes on this host."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if b"services.campaigns" in (entry / "cmdline").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
-    return pids
-
-
-async def preflight(bench: Bench) -> None:
-    if pids := campaigns_pids():
-        raise BenchAborted(f"a campaigns process is running (pid {pids}); it shares group {GROUP!r}. Stop it.")
-    if members := await bench.probe.group_members(GROUP):
-        raise BenchAborted(f"consumer group {GROUP!r} has {members} active member(s) elsewhere. Stop them.")
-
-
 async def reset(bench: Bench) -> dict[TopicPartition, int]:
     """campaigns' tables emptied (as its integration tests do) and its group moved to the end of its inputs."""
-    await execute(bench.dsn, f"TRUNCATE {', '.join(TABLES)}")
-    skipped = await bench.probe.group_lag(GROUP, bench.inputs)
-    ends = await bench.probe.end_offsets(bench.inputs)
-    await commit_group_offsets(bench.bootstrap, GROUP, ends)
-    if skipped:
-        bench.warnings.append(f"moved group {GROUP!r} past {skipped:,} input records it had not read")
-    return ends
-
-
-async def execute(dsn: str, query: str, *args: Any) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(query, *args)
-    finally:
-        await conn.close()
-
-
-async def fetchval(dsn: str, query: str, *args: Any) -> Any:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return await conn.fetchval(query, *args)
-    finally:
-        await conn.close()
-
-
-async def unpublished(dsn: str) -> int:
-    return int(await fetchval(dsn, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    await empty_service_tables(bench.dsn, "campaigns")
+    return await move_group_to_end(bench)
 
 
 # Who else reads what the bench published: scoring reads sales, notifier reads offers.

@@ -6,9 +6,10 @@ import asyncpg
 
 from bench.ingest_throughput import progress
 from bench.scoring.config import DOWNSTREAM_GROUP
-from bench.scoring.stack import Bench, move_group_to
+from bench.scoring.stack import Bench
 from services.scoring.adapters.community_repository import ACTIVITY_COLUMNS
 from shared.contracts.topics import MEMBER_STATE
+from shared.kafka.admin import commit_group_offsets
 
 
 async def keep_downstream_out(bench: Bench) -> None:
@@ -21,7 +22,7 @@ async def keep_downstream_out(bench: Bench) -> None:
         bench.warnings.append(f"group {DOWNSTREAM_GROUP!r} is running: it will act on the bench's state events")
         return
     state = await bench.probe.partitions([MEMBER_STATE.name])
-    await move_group_to(bench, await bench.probe.end_offsets(state), group=DOWNSTREAM_GROUP)
+    await commit_group_offsets(bench.bootstrap, DOWNSTREAM_GROUP, await bench.probe.end_offsets(state))
 
 
 async def cleanup(bench: Bench) -> None:

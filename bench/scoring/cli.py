@@ -1,26 +1,21 @@
 """Scoring benchmark: sustained throughput, overhead over a bare consumer, latency, a million-member sweep.
 
 The command line of ``python -m bench.scoring_throughput`` (the method is described there):
-its flags, the run, the printed table and the merged JSON, and the exit code.
+its flags, the printed table and the merged JSON (bench.service_bench.cli runs it and exits).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
-import shlex
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from typing import Any
 
 from bench.scoring.config import PHASES, RESULTS_PATH
-from bench.scoring.process import ScoringFailed
 from bench.scoring.results import merge_results, write_results
 from bench.scoring.runner import run
-from bench.scoring.stack import BenchAborted
 from bench.scoring.table import render
+from bench.service_bench import cli
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -43,31 +38,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    command = shlex.join(["python", "-m", "bench.scoring_throughput", *argv])
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    try:
-        sections = asyncio.run(run(args, command, stamp))
-    except BenchAborted as exc:
-        print(f"scoring benchmark not run: {exc}", file=sys.stderr)
-        return 2
-    except ScoringFailed as exc:
-        print(f"scoring benchmark failed: {exc}", file=sys.stderr)
-        return 2
+    return cli.main("scoring", "bench.scoring_throughput", argv, parse_args, run, report)
+
+
+def report(sections: dict[str, Any], command: str, stamp: str) -> int:
+    """This run's phases merged over the stored ones, printed and written; 1 if scoring lost an event."""
     previous = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() else {}
     results = merge_results(previous, sections, command, stamp)
     print(render(results))
     code = results["runs"][stamp]["code"]
     print(f"\ncode measured: sources {code['sources_sha256']}, newest change {code['newest_change']}")
-    for warning in sections.get("warnings", []):
-        print(f"WARNING: {warning}")
-    for problem, count in list(sections.get("scoring_log_problems", {}).items())[:8]:
-        print(f"scoring log: {count:>6,} × {problem}")
-    print(f"\nresults: {write_results(results)}")
-    lost = sum(sections.get(p, {}).get("lost", 0) for p in ("throughput", "latency"))
-    if lost:
-        print(f"FAILED: scoring lost {lost} event(s)", file=sys.stderr)
-        return 1
-    return 0
+    return cli.conclude("scoring", sections, lambda: write_results(results), "FAILED: scoring lost {} event(s)")

@@ -1,4 +1,7 @@
-"""What each phase measured: the records merged into ``bench/results/scoring.json``."""
+"""What each phase measured: the records merged into ``bench/results/scoring.json``.
+
+Phase 2 (the bare loop) writes bench.service_bench.figures.BaselineFigures.
+"""
 
 from __future__ import annotations
 
@@ -36,13 +39,6 @@ class ThroughputFigures:
     steady_process: ProcessWindow | None  # first committed batch → lag 0
     consumer_metrics: dict[str, float] = field(default_factory=dict)  # from scoring's /metrics at lag 0
     profile: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class BaselineFigures:
-    records: int
-    seconds: float
-    rate: float
 
 
 @dataclass(frozen=True)

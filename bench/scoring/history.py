@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bench.ingest_throughput import new_run_id, progress
-from bench.kafka_ops import (
-    Ranges,
-    fast_producer,
-    produce_kafka_records,
-    ranges_between,
-)
+from bench.kafka_ops import Ranges
 from bench.scoring.config import EVENTS_PER_MEMBER, GROUP, HISTORY_DAYS, HISTORY_SEED
-from bench.scoring.stack import Bench, move_group_to_end
+from bench.scoring.stack import Bench
+from bench.service_bench.backlog import publish_backlog
+from bench.service_bench.stack import move_group_to_end
 from shared.contracts import (
     MemberChatV1,
     MemberCommunityV1,
@@ -58,18 +54,6 @@ async def preload(bench: Bench) -> Preloaded:
     bench.communities |= {e.community_id for e in events if isinstance(e, MemberChatV1 | MemberCommunityV1)}
     event_ids = [dict(record.headers)["ce_id"].decode() for record in records]
     progress(f"phase 1: run {run}, {len(records):,} events of {members:,} members; moving group {GROUP!r} to the end…")
-    before = await move_group_to_end(bench)
-    producer = fast_producer(bench.bootstrap)
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        await produce_kafka_records(producer, records)
-        seconds = time.perf_counter() - started
-    finally:
-        await producer.stop()
-    ranges = ranges_between(before, await bench.probe.end_offsets(bench.inputs))
-    landed = sum(end - start for start, end in ranges.values())
-    if landed != len(records):
-        bench.warnings.append(f"{landed - len(records)} records from elsewhere landed on the inputs during pre-load")
-    progress(f"phase 1: published at {len(records) / seconds:,.0f} records/s")
-    return Preloaded(run, members, events, event_ids, ranges, len(records) / seconds)
+    ranges, rate = await publish_backlog(bench, records, await move_group_to_end(bench))
+    progress(f"phase 1: published at {rate:,.0f} records/s")
+    return Preloaded(run, members, events, event_ids, ranges, rate)

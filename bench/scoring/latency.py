@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
-from bench.ingest_throughput import new_run_id, percentiles, progress
-from bench.kafka_ops import (
-    Ranges,
-    produce_paced_records,
-    ranges_between,
-    upstream_producer,
-)
+from bench.ingest_throughput import new_run_id, progress
+from bench.kafka_ops import ranges_between
 from bench.outputs import OutputWatcher
-from bench.scoring.config import GROUP, POLL_S, QUIET_S, STALL_S
 from bench.scoring.figures import LatencyFigures
-from bench.scoring.process import ScoringProcess, alive, mark, wait_idle
-from bench.scoring.profiler import Profiler
 from bench.scoring.stack import Bench
+from bench.service_bench.figures import cuts, delays_ms
+from bench.service_bench.latency import latency_record, pacing, wait_outputs
+from bench.service_bench.process import ServiceProcess, wait_idle
+from bench.service_bench.profiler import Profiler
 from shared.contracts import (
     ChatKind,
     CommunityAction,
@@ -74,7 +68,7 @@ def first_event(run: str, n: int, at: datetime) -> tuple[str, MemberEvent]:
     )
 
 
-async def measure_latency(bench: Bench, scoring: ScoringProcess, profiler: Profiler | None) -> LatencyFigures:
+async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profiler | None) -> LatencyFigures:
     run = new_run_id()
     rate, seconds = bench.args.latency_rate, bench.args.latency_seconds
     bench.prefixes.append(f"m_{run}_")
@@ -91,73 +85,24 @@ async def measure_latency(bench: Bench, scoring: ScoringProcess, profiler: Profi
     )
     # The same events read straight off the input topics: one bare Kafka hop, for comparison.
     bare = OutputWatcher(bench.bootstrap, run, fetch_max_wait_ms=20, ref_field="member_id", dlq_topics=())
-    await state.start(await bench.probe.partitions([MEMBER_STATE.name, SCORING_DLQ.name]))
-    await bare.start(bench.inputs)
-    producer = upstream_producer(bench.bootstrap)
-    await producer.start()
-    try:
+    outputs = await bench.probe.partitions([MEMBER_STATE.name, SCORING_DLQ.name])
+    async with pacing(bench, scoring, profiler, [(state, outputs), (bare, bench.inputs)]) as paced:
         before = await bench.probe.end_offsets(bench.inputs)
         progress(f"phase 3: {len(records):,} new members' first events at {rate:,.0f}/s (run {run})…")
-        if profiler is not None:
-            profiler.start(scoring.service.process.pid)
-        started_at = mark(scoring.sampler)
-        began = time.perf_counter()
-        sent = await produce_paced_records(producer, records, rate)
-        sending_s = time.perf_counter() - began
+        sent = await paced.send(records, rate)
         ranges = ranges_between(before, await bench.probe.end_offsets(bench.inputs))
-        await wait_received(bench, scoring, state, sent, ranges)
-        ended_at = mark(scoring.sampler)
-    finally:
-        if profiler is not None:
-            profiler.stop()
-        await producer.stop()
-        await state.stop()
-        await bare.stop()
+
+        def answered() -> int:
+            return state.matched(sent) + sum(state.dead_in(ranges).values())
+
+        await wait_outputs(bench, scoring, len(sent), answered, "state events")
+        paced.end()
     dead = state.dead_in(ranges)
-    latencies = sorted(1000 * (state.received[ref] - at) for ref, at in sent.items() if ref in state.received)
-    hops = sorted(1000 * (bare.received[ref] - at) for ref, at in sent.items() if ref in bare.received)
-    cuts, bare_cuts = percentiles(latencies), percentiles(hops)
-    return LatencyFigures(
-        run=run,
-        offered_rate=rate,
-        seconds=seconds,
-        sent=len(sent),
-        achieved_rate=len(sent) / sending_s,
-        received=len(latencies),
-        dead_letters=dict(dead),
-        lost=len(sent) - len(latencies) - sum(dead.values()),
-        p50_ms=cuts["p50_ms"],
-        p95_ms=cuts["p95_ms"],
-        p99_ms=cuts["p99_ms"],
-        max_ms=cuts["max_ms"],
-        bare_hop_received=len(hops),
-        bare_p50_ms=bare_cuts["p50_ms"],
-        bare_p95_ms=bare_cuts["p95_ms"],
-        bare_p99_ms=bare_cuts["p99_ms"],
-        bare_max_ms=bare_cuts["max_ms"],
-        process=scoring.sampler.window(started_at, ended_at),
-        profile=profiler.summary() if profiler is not None else None,
-    )
-
-
-async def wait_received(
-    bench: Bench, scoring: ScoringProcess, watcher: OutputWatcher, sent: dict[str, float], ranges: Ranges
-) -> None:
-    """Until every sent ref has its state event (or none came for QUIET_S) and the group's lag is 0."""
-    last: tuple[int, int] | None = None
-    changed_at = reported_at = time.monotonic()
-    while True:
-        alive(scoring)
-        lag = await bench.probe.group_lag(GROUP, bench.inputs)
-        done = watcher.matched(sent) + sum(watcher.dead_in(ranges).values())
-        now = time.monotonic()
-        if (lag, done) != last:
-            last, changed_at = (lag, done), now
-        if lag == 0 and (done >= len(sent) or now - changed_at >= QUIET_S):
-            return
-        if now - changed_at >= STALL_S:
-            return
-        if now - reported_at >= 5.0:
-            progress(f"  {done:,}/{len(sent):,} state events, group lag {lag:,}")
-            reported_at = now
-        await asyncio.sleep(POLL_S)
+    latencies, hops = delays_ms(sent, state.received), delays_ms(sent, bare.received)
+    own = {
+        "received": len(latencies),
+        "dead_letters": dict(dead),
+        "lost": len(sent) - len(latencies) - sum(dead.values()),
+        **cuts(latencies),
+    }
+    return latency_record(LatencyFigures, run, paced, seconds, hops, **own)

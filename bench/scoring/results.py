@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +15,7 @@ from bench.scoring.config import (
     TARGET_P99_MS,
     TARGET_SWEEP_S,
 )
-
-
-def code_fingerprint() -> dict[str, str]:
-    """Which code the figures are of: a hash of scoring's and the shared plumbing's sources, and their newest change."""
-    root = Path(__file__).resolve().parents[2]
-    patterns = ("services/scoring/**/*.py", "services/scoring/**/*.sql", "shared/**/*.py")
-    files = sorted(path for pattern in patterns for path in root.glob(pattern))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    newest = max((path.stat().st_mtime for path in files), default=0.0)
-    return {"sources_sha256": digest.hexdigest()[:16], "newest_change": datetime.fromtimestamp(newest, UTC).isoformat()}
+from bench.service_bench.results import code_fingerprint, lost
 
 
 def merge_results(previous: dict[str, Any], sections: dict[str, Any], command: str, stamp: str) -> dict[str, Any]:
@@ -42,7 +29,7 @@ def merge_results(previous: dict[str, Any], sections: dict[str, Any], command: s
     runs = dict(previous.get("runs", {}))
     runs[stamp] = {
         "command": command,
-        "code": code_fingerprint(),
+        "code": code_fingerprint("scoring"),
         "machine": sections.get("machine"),
         "warnings": sections.get("warnings", []),
         "scoring_log": sections.get("scoring_log"),
@@ -59,7 +46,7 @@ def merge_results(previous: dict[str, Any], sections: dict[str, Any], command: s
     if FIT_RESULTS_PATH.exists():
         fit = json.loads(FIT_RESULTS_PATH.read_text())
         merged["fit"] = {key: fit.get(key) for key in ("command", "started_at", "members", "fit_s", "compress_s")}
-    merged["lost_events"] = sum(merged.get(p, {}).get("lost", 0) for p in ("throughput", "latency"))
+    merged["lost_events"] = lost(merged)
     return merged
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from bench.ingest_throughput import new_run_id, progress
 from bench.scoring.config import GROUP, SWEEP_UNTIL
 from bench.scoring.figures import SweepFigures
-from bench.scoring.stack import Bench, BenchAborted, scoring_pids
+from bench.scoring.stack import Bench
+from bench.service_bench.stack import BenchAborted, service_pids
 from services.scoring.adapters.member_repository import COLUMNS
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from services.scoring.service_layer.sweeper import Sweeper, SweepSettings
@@ -68,7 +69,7 @@ def sweep_rows(prefix: str, count: int, until: datetime) -> Iterator[tuple[Any, 
 
 
 async def measure_sweep(bench: Bench) -> SweepFigures | None:
-    if pids := scoring_pids():
+    if pids := service_pids("services.scoring"):
         raise BenchAborted(f"a scoring process is running (pid {pids}); its sweeper would take the synthetic members")
     if members := await bench.probe.group_members(GROUP):
         raise BenchAborted(f"consumer group {GROUP!r} has {members} member(s): a scoring process runs elsewhere")

@@ -1,4 +1,4 @@
-"""Optional py-spy profiling of the scoring process, and the summary of where its samples fall."""
+"""Optional py-spy profiling of the service under test (``--profile``), and the summary of where its samples fall."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.service_bench.stack import ServiceBench
+
 
 class Profiler:
-    """py-spy ``record`` of the scoring process (raw collapsed stacks, idle samples kept), summarised."""
+    """py-spy ``record`` of the service's process (raw collapsed stacks, idle samples kept), summarised."""
 
     IDLE_LEAVES = ("select (selectors.py", "epoll", "_run_once (asyncio/base_events.py")
 
@@ -83,3 +85,15 @@ def _frame_name(frame: str) -> str:
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{name} ({path})" if where else name
+
+
+def profilers(bench: ServiceBench) -> tuple[Profiler | None, Profiler | None]:
+    """With ``--profile``: one py-spy for the backlog phase and one for the latency phase, each to its own file."""
+    if not bench.args.profile:
+        return None, None
+    name = bench.spec.name
+    backlog = Profiler.find(bench.log_dir / f"{name}-profile.txt")
+    latency = Profiler.find(bench.log_dir / f"{name}-profile-latency.txt")
+    if backlog is None:
+        bench.warnings.append("--profile: py-spy not found (uv pip install py-spy)")
+    return backlog, latency
