@@ -6,10 +6,9 @@ import hashlib
 import hmac
 import json
 
-import phonenumbers
-
 from services.ingest.domain.errors import InvalidRecord
 from services.ingest.domain.model import Identifier, IdKind
+from shared import phones
 
 _MAX_ID_LENGTH = 256
 
@@ -46,12 +45,9 @@ def identifier(kind: IdKind | str, raw: object, salt: bytes, *, default_region: 
 def e164(raw_phone: str, default_region: str) -> str:
     """The E.164 form of a phone number; numbers without a country code are read in ``default_region``."""
     try:
-        number = phonenumbers.parse(raw_phone, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidRecord("invalid_phone", f"phone number cannot be parsed: {exc}") from None
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidRecord("invalid_phone", "phone number has an impossible length for its region")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phones.e164(raw_phone, default_region)
+    except phones.InvalidPhone as exc:
+        raise InvalidRecord("invalid_phone", str(exc)) from None
 
 
 def _utf8_encodable(value: str) -> bool:

@@ -27,9 +27,8 @@ from shared.contracts import KafkaRecord, SourceFormat
 from shared.contracts.topics import INGEST_DLQ
 from shared.kafka.producer import send_all
 from shared.kafka.records import request_dead_letter
+from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-TIMESTAMP_HEADER = "X-MemberPulse-Timestamp"
-SIGNATURE_HEADER = "X-MemberPulse-Signature"
 REQUEST_ID_HEADER = "X-Request-Id"
 
 
