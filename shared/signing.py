@@ -26,8 +26,9 @@ def hmac_signature(secret: bytes, timestamp: str, body: bytes) -> str:
     return SIGNATURE_PREFIX + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def signed_headers(secret: bytes, body: bytes, now: datetime) -> dict[str, str]:
-    timestamp = str(int(now.timestamp()))
+def signed_headers(secret: bytes, body: bytes, now_s: float) -> dict[str, str]:
+    """The two headers a sender adds; ``now_s`` is unix seconds. Sign each attempt afresh."""
+    timestamp = str(int(now_s))
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: hmac_signature(secret, timestamp, body)}
 
 

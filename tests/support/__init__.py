@@ -1,0 +1,1 @@
+"""Test doubles that are real servers: provider sinks for the notifier."""
