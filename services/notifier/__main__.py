@@ -1,7 +1,6 @@
-"""``python -m services.notifier``: run the notifier service."""
+"""``python -m services.notifier [run|contacts|templates|report]``; no command runs the service."""
 
-from services.notifier.entrypoints.service import DEFINITION
-from shared.runtime import main
+from services.notifier.entrypoints.cli import app
 
 if __name__ == "__main__":
-    main(DEFINITION)
+    app(prog_name="python -m services.notifier")

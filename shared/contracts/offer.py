@@ -51,6 +51,8 @@ class OfferIssuedV1(MemberEvent):
 
 
 class DeliveryStatus(StrEnum):
+    # Accepted by the notifier, waiting for its turn (rate limits) or, when deferred, for quiet hours to end.
+    QUEUED = "queued"
     SENT = "sent"
     DELIVERED = "delivered"
     DEFERRED = "deferred"

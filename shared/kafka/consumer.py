@@ -114,6 +114,9 @@ class BatchConsumer(Generic[T]):
         self.running = False
         # Monotonic time of the last poll that brought records: how long the input has been quiet.
         self.last_records_at = time.monotonic()
+        # Called once a batch's transaction has committed: lets a worker that reads what the
+        # batch wrote (e.g. a dispatcher of queued sends) look at once instead of at its next poll.
+        self.after_commit: Callable[[], None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -164,6 +167,8 @@ class BatchConsumer(Generic[T]):
         while True:
             try:
                 await self._apply_isolating_failures(decoded, rejections)
+                if self.after_commit is not None:
+                    self.after_commit()
                 break
             except TRANSIENT_ERRORS as exc:
                 attempt += 1

@@ -1,29 +1,128 @@
-"""Wiring of the notifier process."""
+"""Wiring of the notifier process: the offer consumer, the dispatcher, the providers and the API."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from services.notifier.adapters import metrics as notifier_metrics
+from services.notifier.adapters import rate_buckets, send_ledger
+from services.notifier.adapters.providers import registry
+from services.notifier.adapters.providers.base import Provider
+from services.notifier.adapters.templates import RenderError, TemplateRenderer
+from services.notifier.entrypoints import http
+from services.notifier.entrypoints.settings import NotifierSettings
 from services.notifier.entrypoints.topology import CONSUMES
-from services.notifier.service_layer.handlers import offer_handler
-from shared.contracts import Channel
+from services.notifier.service_layer.dispatcher import Dispatcher
+from services.notifier.service_layer.intake import intake_handler
+from shared.contracts import Channel, MessageType, OfferIssuedV1
 from shared.contracts.topics import NOTIFIER_DLQ
-from shared.runtime import single_consumer_service
+from shared.kafka.consumer import BatchConsumer
+from shared.kafka.decoders import cloudevents_by_topic
+from shared.observability.logging import get_logger
+from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
+from shared.stopping import sleep_or_stop
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+log = get_logger(__name__)
 
 
-class NotifierSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MP_NOTIFIER_", extra="ignore")
+class Wiring:
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        self.providers: dict[Channel, Provider] = {}
+        self.renderer = TemplateRenderer(override_dir=settings.templates_dir, default_locale=settings.default_locale)
 
-    # Channels with a provider configured; none until the channel adapters land.
-    channels: frozenset[Channel] = frozenset()
+    def build(self, ctx: ServiceContext) -> list[BatchConsumer[Any]]:
+        self.providers = {channel: registry.build(config) for channel, config in self.settings.providers().items()}
+        return [
+            batch_consumer(
+                ctx,
+                consumes=CONSUMES,
+                decoder=cloudevents_by_topic(CONSUMES),
+                handler=intake_handler(frozenset(self.providers)),
+                dlq=NOTIFIER_DLQ,
+            )
+        ]
+
+    def extend(self, ctx: ServiceContext) -> None:
+        rates = {channel: self.settings.rate_limit(p.name).per_second for channel, p in self.providers.items()}
+        dispatcher = Dispatcher(ctx.pool, self.providers, self.renderer, self.settings.dispatch(), rates=rates)
+        ctx.consumers[0].after_commit = dispatcher.wake
+        ctx.background.append(("dispatcher", self._dispatch(dispatcher)))
+        ctx.background.append(("notifier-gauges", partial(_gauges, ctx.pool)))
+        http.install(ctx.app, pool=ctx.pool, settings=self.settings, http=ctx.settings.http)
+
+    async def prepare(self, ctx: ServiceContext) -> None:
+        """Check the templates and create or update the providers' rate buckets before anything is sent."""
+        problems = self.renderer.check()
+        for problem in problems:
+            log.error("template problem", problem=problem)
+        self._warm_up()
+        async with ctx.pool.acquire() as conn:
+            for provider in self.providers.values():
+                limit = self.settings.rate_limit(provider.name)
+                bucket = rate_buckets.BucketConfig(provider.name, limit.per_second, limit.burst)
+                await rate_buckets.configure(conn, bucket)
+        log.info(
+            "notifier ready",
+            channels=sorted(c.value for c in self.providers),
+            template_problems=len(problems),
+        )
+
+    def _warm_up(self) -> None:
+        """Render one message per configured channel now, so locale data is loaded before the first
+        real send: a first send that stalls holds back rate-limit tokens already granted, which then
+        reach the provider together with the next ones."""
+        sample = OfferIssuedV1(
+            member_id="warm-up",
+            occurred_at=datetime.now(UTC),
+            offer_id="warm-up",
+            campaign_id="warm-up",
+            campaign_kind="warm_up",
+            message_type=MessageType.GREETING,
+            channels=tuple(self.providers) or (Channel.SMS,),
+            template="greeting",
+            locale=self.settings.default_locale,
+            coupon_value_minor=0,
+            expires_at=datetime.now(UTC),
+        )
+        for channel in self.providers:
+            try:
+                self.renderer.render(sample, channel, to="warm-up", unsubscribe_url="http://warm-up/")
+            except RenderError as exc:
+                log.warning("template warm-up failed", channel=channel.value, error=str(exc))
+
+    def _dispatch(self, dispatcher: Dispatcher):  # type: ignore[no-untyped-def]
+        async def run(stop: asyncio.Event) -> None:
+            try:
+                await dispatcher.run(stop)
+            finally:
+                for provider in self.providers.values():
+                    await provider.aclose()
+
+        return run
 
 
-DEFINITION = single_consumer_service(
-    "notifier",
-    Path(__file__).resolve().parents[1] / "migrations",
-    consumes=CONSUMES,
-    dlq=NOTIFIER_DLQ,
-    handler=lambda ctx: offer_handler(NotifierSettings().channels),
-)
+async def _gauges(pool: Any, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            async with pool.acquire() as conn:
+                notifier_metrics.SENDS_DUE.set(await send_ledger.due_count(conn))
+        except Exception as exc:  # a gauge is not worth stopping for
+            log.warning("notifier gauges failed", error=repr(exc))
+        await sleep_or_stop(stop, 5.0)
+
+
+def definition(settings: NotifierSettings | None = None) -> ServiceDefinition:
+    wiring = Wiring(settings or NotifierSettings())
+    return ServiceDefinition(
+        name="notifier",
+        migrations=MIGRATIONS,
+        build_consumers=wiring.build,
+        extend=wiring.extend,
+        prepare=wiring.prepare,
+    )

@@ -2,5 +2,6 @@
 
 from shared.contracts.topics import MEMBER_CONSENT, NOTIFICATION_STATUS, NOTIFIER_DLQ, OFFER_ISSUED
 
-CONSUMES = (OFFER_ISSUED,)
+# Consent from every source (including the notifier's own inbound) keeps its local copy complete.
+CONSUMES = (OFFER_ISSUED, MEMBER_CONSENT)
 PUBLISHES = (NOTIFICATION_STATUS, MEMBER_CONSENT, NOTIFIER_DLQ)
