@@ -6,6 +6,9 @@ is its own: the environment it starts with, how it is fed, and when it has settl
 
 from __future__ import annotations
 
+import asyncio
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +17,8 @@ from typing import Any, ClassVar
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from shared.contracts.topics import TopicSpec
+from shared.contracts import MemberEvent, wrap
+from shared.contracts.topics import TopicSpec, topic_for_contract
 from shared.kafka.admin import describe_partitions, move_group_to_end
 from shared.postgres.service_schema import empty_tables
 from shared.settings import DEFAULT_HTTP_PORTS
@@ -85,3 +89,49 @@ class ServiceRig:
             return total
         finally:
             await consumer.stop()
+
+    async def publish(self, events: Sequence[MemberEvent]) -> None:
+        """Publish a backlog: everything at once, batched by the producer, each with a fresh event id."""
+        pending = []
+        for event in events:
+            record = wrap(event, topic=topic_for_contract(type(event)).name, source="test", event_id=str(uuid.uuid4()))
+            pending.append(
+                await self.producer.send(record.topic, record.value, key=record.key, headers=list(record.headers))
+            )
+        await asyncio.gather(*pending)
+
+    async def topic_ends(self, topic: str) -> dict[TopicPartition, int]:
+        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, [topic])
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            return dict(await consumer.end_offsets([TopicPartition(topic, p) for p in range(counts[topic])]))
+        finally:
+            await consumer.stop()
+
+    async def read_since(self, topic: str, starts: dict[TopicPartition, int]) -> list[dict[str, Any]]:
+        """Every record of ``topic`` from ``starts`` (a ``topic_ends`` taken earlier) to now, in order per
+        partition: its JSON body plus its CloudEvent id as ``ce_id``."""
+        ends = await self.topic_ends(topic)
+        wanted = [tp for tp, end in ends.items() if end > starts.get(tp, 0)]
+        if not wanted:
+            return []
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
+        await consumer.start()
+        out: list[dict[str, Any]] = []
+        try:
+            consumer.assign(wanted)
+            for tp in wanted:
+                consumer.seek(tp, starts.get(tp, 0))
+            remaining = set(wanted)
+            while remaining:
+                for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+                    for record in records:
+                        if record.offset < ends[tp]:
+                            ce_id = dict(record.headers).get("ce_id", b"").decode()
+                            out.append({**json.loads(record.value), "ce_id": ce_id})
+                    if records and records[-1].offset >= ends[tp] - 1:
+                        remaining.discard(tp)
+        finally:
+            await consumer.stop()
+        return out

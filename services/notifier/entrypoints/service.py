@@ -10,7 +10,7 @@ from typing import Any
 
 from services.notifier.adapters import metrics as notifier_metrics
 from services.notifier.adapters import rate_buckets, send_ledger
-from services.notifier.adapters.providers import registry
+from services.notifier.adapters.providers import build_provider
 from services.notifier.adapters.providers.base import Provider
 from services.notifier.adapters.templates import RenderError, TemplateRenderer
 from services.notifier.entrypoints import http
@@ -37,7 +37,7 @@ class Wiring:
         self.renderer = TemplateRenderer(override_dir=settings.templates_dir, default_locale=settings.default_locale)
 
     def build(self, ctx: ServiceContext) -> list[BatchConsumer[Any]]:
-        self.providers = {channel: registry.build(config) for channel, config in self.settings.providers().items()}
+        self.providers = {channel: build_provider(config) for channel, config in self.settings.providers().items()}
         return [
             batch_consumer(
                 ctx,

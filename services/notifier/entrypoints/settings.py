@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.notifier.adapters.providers.base import (
+    AnyProviderSettings,
     SmsGatewaySettings,
     SmtpSettings,
     WebhookSettings,
     WeChatSettings,
 )
-from services.notifier.adapters.providers.registry import AnyProviderSettings
 from services.notifier.domain.retry import RetryPolicy
 from services.notifier.service_layer.dispatcher import DispatchSettings
 from shared.contracts import Channel

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,12 +11,10 @@ from typing import Any
 import asyncpg
 import pytest
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from services.campaigns.entrypoints.topology import CONSUMES
-from shared.contracts import MemberEvent, wrap
-from shared.contracts.topics import OFFER_ISSUED, topic_for_contract
-from shared.kafka.admin import describe_partitions
+from shared.contracts.topics import OFFER_ISSUED
 from tests.integration.service_rig import ServiceRig
 from tests.stack import Stack
 from tools.services import RunningService
@@ -63,25 +59,7 @@ class CampaignsRig(ServiceRig):
 
     async def reset(self) -> None:
         await super().reset()
-        self.offer_starts = await self._ends(OFFER_ISSUED.name)
-
-    async def _ends(self, topic: str) -> dict[TopicPartition, int]:
-        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, [topic])
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            return dict(await consumer.end_offsets([TopicPartition(topic, p) for p in range(counts[topic])]))
-        finally:
-            await consumer.stop()
-
-    async def publish(self, events: Sequence[MemberEvent]) -> None:
-        pending = []
-        for event in events:
-            record = wrap(event, topic=topic_for_contract(type(event)).name, source="test", event_id=str(uuid.uuid4()))
-            pending.append(
-                await self.producer.send(record.topic, record.value, key=record.key, headers=list(record.headers))
-            )
-        await asyncio.gather(*pending)
+        self.offer_starts = await self.topic_ends(OFFER_ISSUED.name)
 
     async def wait_settled(self, timeout_s: float = 120.0) -> None:
         """All input consumed, nothing queued that is due, every outbox row published."""
@@ -97,28 +75,7 @@ class CampaignsRig(ServiceRig):
 
     async def offers(self) -> list[dict[str, Any]]:
         """Every offer published since the last reset, in topic order per partition."""
-        ends = await self._ends(OFFER_ISSUED.name)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
-        await consumer.start()
-        out: list[dict[str, Any]] = []
-        try:
-            wanted = [tp for tp, end in ends.items() if end > self.offer_starts.get(tp, 0)]
-            if not wanted:
-                return []
-            consumer.assign(wanted)
-            for tp in wanted:
-                consumer.seek(tp, self.offer_starts.get(tp, 0))
-            remaining = set(wanted)
-            while remaining:
-                for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                    for record in records:
-                        if record.offset < ends[tp]:
-                            out.append(json.loads(record.value))
-                    if records and records[-1].offset >= ends[tp] - 1:
-                        remaining.discard(tp)
-        finally:
-            await consumer.stop()
-        return out
+        return await self.read_since(OFFER_ISSUED.name, self.offer_starts)
 
     async def decisions(self) -> dict[str, asyncpg.Record]:
         rows = await self.fetch("SELECT * FROM decisions")

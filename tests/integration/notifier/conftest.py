@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,14 +12,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from services.notifier.adapters import contact_repository
 from services.notifier.domain.messages import Contact
 from services.notifier.entrypoints.topology import CONSUMES
-from shared.contracts import Channel, MemberEvent, MessageType, OfferIssuedV1, wrap
-from shared.contracts.topics import MEMBER_CONSENT, NOTIFICATION_STATUS, topic_for_contract
-from shared.kafka.admin import describe_partitions
+from shared.contracts import Channel, MessageType, OfferIssuedV1
+from shared.contracts.topics import MEMBER_CONSENT, NOTIFICATION_STATUS
 from tests.integration.service_rig import ServiceRig
 from tests.stack import Stack
 from tests.support.provider_sinks import (
@@ -114,8 +112,8 @@ class NotifierRig(ServiceRig):
 
     async def reset(self) -> None:
         await super().reset()
-        self.status_starts = await self._ends(NOTIFICATION_STATUS.name)
-        self.consent_starts = await self._ends(MEMBER_CONSENT.name)
+        self.status_starts = await self.topic_ends(NOTIFICATION_STATUS.name)
+        self.consent_starts = await self.topic_ends(MEMBER_CONSENT.name)
 
     async def add_contacts(self, contacts: Sequence[Contact]) -> None:
         conn = await asyncpg.connect(self.dsn)
@@ -123,15 +121,6 @@ class NotifierRig(ServiceRig):
             await contact_repository.upsert_contacts(conn, contacts)
         finally:
             await conn.close()
-
-    async def publish(self, events: Sequence[MemberEvent]) -> None:
-        pending = []
-        for event in events:
-            record = wrap(event, topic=topic_for_contract(type(event)).name, source="test", event_id=str(uuid.uuid4()))
-            pending.append(
-                await self.producer.send(record.topic, record.value, key=record.key, headers=list(record.headers))
-            )
-        await asyncio.gather(*pending)
 
     async def wait_finished(self, sends: int, timeout_s: float = 120.0) -> None:
         """At least ``sends`` ledger rows, none pending, input consumed and every outbox row published."""
@@ -152,45 +141,10 @@ class NotifierRig(ServiceRig):
         return {(r["offer_id"], r["channel"]): r for r in await self.fetch("SELECT * FROM sends")}
 
     async def statuses(self) -> list[dict[str, Any]]:
-        return await self._read(NOTIFICATION_STATUS.name, self.status_starts or {})
+        return await self.read_since(NOTIFICATION_STATUS.name, self.status_starts or {})
 
     async def consents(self) -> list[dict[str, Any]]:
-        return await self._read(MEMBER_CONSENT.name, self.consent_starts or {})
-
-    async def _ends(self, topic: str) -> dict[TopicPartition, int]:
-        counts = await describe_partitions(self.stack.kafka.bootstrap_servers, [topic])
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            return dict(await consumer.end_offsets([TopicPartition(topic, p) for p in range(counts[topic])]))
-        finally:
-            await consumer.stop()
-
-    async def _read(self, topic: str, starts: dict[TopicPartition, int]) -> list[dict[str, Any]]:
-        """Every record of ``topic`` since the last reset, as (CloudEvent id, body) merged dicts."""
-        ends = await self._ends(topic)
-        wanted = [tp for tp, end in ends.items() if end > starts.get(tp, 0)]
-        if not wanted:
-            return []
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka.bootstrap_servers, enable_auto_commit=False)
-        await consumer.start()
-        out: list[dict[str, Any]] = []
-        try:
-            consumer.assign(wanted)
-            for tp in wanted:
-                consumer.seek(tp, starts.get(tp, 0))
-            remaining = set(wanted)
-            while remaining:
-                for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                    for record in records:
-                        if record.offset < ends[tp]:
-                            headers = dict(record.headers)
-                            out.append({**json.loads(record.value), "ce_id": headers["ce_id"].decode()})
-                    if records and records[-1].offset >= ends[tp] - 1:
-                        remaining.discard(tp)
-        finally:
-            await consumer.stop()
-        return out
+        return await self.read_since(MEMBER_CONSENT.name, self.consent_starts or {})
 
 
 @pytest.fixture
