@@ -19,6 +19,7 @@ from shared.contracts.offer import (
     DeliveryStatus,
     MemberConsentV1,
     MessageType,
+    NotificationReceiptV1,
     NotificationStatusV1,
     OfferIssuedV1,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "MemberStateV1",
     "MessageType",
     "Money",
+    "NotificationReceiptV1",
     "NotificationStatusV1",
     "OfferIssuedV1",
     "PurchaseChannel",

@@ -82,3 +82,16 @@ class MemberConsentV1(MemberEvent):
     channel: Channel
     granted: bool
     source: str = Field(description="Where it came from, e.g. sms_reply_td, preference_center")
+
+
+class NotificationReceiptV1(MemberEvent):
+    """A provider's delivery receipt that reaches MemberPulse through ingest (WeChat TEMPLATESENDJOBFINISH)."""
+
+    event_type: ClassVar[str] = "memberpulse.notification.receipt.v1"
+
+    channel: Channel
+    provider_message_id: str = Field(min_length=1, max_length=128)
+    delivered: bool
+    # The provider's own word, e.g. WeChat's "success", "failed:user block", "failed: system failed".
+    provider_status: str = Field(max_length=128)
+    source: str

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from shared.contracts.dlq import DeadLetterV1
 from shared.contracts.member import MemberChatV1, MemberCommunityV1, MemberMergedV1, MemberPurchaseV1
-from shared.contracts.offer import MemberConsentV1, NotificationStatusV1, OfferIssuedV1
+from shared.contracts.offer import MemberConsentV1, NotificationReceiptV1, NotificationStatusV1, OfferIssuedV1
 from shared.contracts.raw import RawUpstreamRecord
 from shared.contracts.state import MemberStateV1
 
@@ -80,6 +80,12 @@ OFFER_ISSUED = TopicSpec("offer.issued.v1", OfferIssuedV1, "member_id", "Offers 
 NOTIFICATION_STATUS = TopicSpec(
     "notification.status.v1", NotificationStatusV1, "member_id", "Delivery outcomes per offer and channel"
 )
+NOTIFICATION_RECEIPT = TopicSpec(
+    "notification.receipt.v1",
+    NotificationReceiptV1,
+    "member_id",
+    "Provider delivery receipts that arrive through ingest's callbacks (WeChat template-send results)",
+)
 MEMBER_CONSENT = TopicSpec(
     "member.consent.v1", MemberConsentV1, "member_id", "Consent changes per channel", retention_ms=-1
 )
@@ -98,6 +104,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     MEMBER_STATE,
     OFFER_ISSUED,
     NOTIFICATION_STATUS,
+    NOTIFICATION_RECEIPT,
     MEMBER_CONSENT,
     INGEST_DLQ,
     SCORING_DLQ,

@@ -43,6 +43,7 @@ def test_the_member_topics_are_the_ones_expected() -> None:
         "member.consent.v1",
         "offer.issued.v1",
         "notification.status.v1",
+        "notification.receipt.v1",
     }
 
 

@@ -6,11 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.ingest.domain.model import ChatDraft, CommunityDraft, OrderVersion, Parsed, ReceiptDraft
+from services.ingest.domain.model import (
+    ChatDraft,
+    CommunityDraft,
+    DeliveryReceiptDraft,
+    OrderVersion,
+    Parsed,
+    ReceiptDraft,
+)
 from services.ingest.domain.purchases import OrderState, Product, Store, apply_order_version, receipt_purchase
-from shared.contracts import MemberChatV1, MemberCommunityV1, MemberPurchaseV1
+from shared.contracts import MemberChatV1, MemberCommunityV1, MemberPurchaseV1, NotificationReceiptV1
 
-CanonicalEvent = MemberChatV1 | MemberCommunityV1 | MemberPurchaseV1
+CanonicalEvent = MemberChatV1 | MemberCommunityV1 | MemberPurchaseV1 | NotificationReceiptV1
 
 
 @dataclass
@@ -54,6 +61,18 @@ def canonical_events(parsed: Parsed, member_id: str, refs: References, now: date
                 action=body.action,
                 source=parsed.source,
                 source_event_id=parsed.dedup_key,
+            )
+        ]
+    if isinstance(body, DeliveryReceiptDraft):
+        return [
+            NotificationReceiptV1(
+                member_id=member_id,
+                occurred_at=body.occurred_at,
+                channel=body.channel,
+                provider_message_id=body.provider_message_id,
+                delivered=body.delivered,
+                provider_status=body.provider_status,
+                source=parsed.source,
             )
         ]
     if isinstance(body, ReceiptDraft):

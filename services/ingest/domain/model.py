@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.contracts import ChatKind, CommunityAction, PurchaseChannel, PurchaseKind
+from shared.contracts import Channel, ChatKind, CommunityAction, PurchaseChannel, PurchaseKind
 
 
 class IdKind(StrEnum):
@@ -50,6 +50,17 @@ class ChatDraft:
 class CommunityDraft:
     community_id: str
     action: CommunityAction
+    occurred_at: datetime  # aware, UTC
+
+
+@dataclass(frozen=True)
+class DeliveryReceiptDraft:
+    """A provider's word on a message the notifier sent (WeChat's TEMPLATESENDJOBFINISH push)."""
+
+    channel: Channel
+    provider_message_id: str  # the id the provider's send API returned, as the notifier stored it
+    delivered: bool
+    provider_status: str  # the provider's own status, stripped
     occurred_at: datetime  # aware, UTC
 
 
@@ -101,7 +112,7 @@ class OrderVersion:
     refunded_minor: int = 0
 
 
-Body = ChatDraft | CommunityDraft | ReceiptDraft | OrderVersion
+Body = ChatDraft | CommunityDraft | DeliveryReceiptDraft | ReceiptDraft | OrderVersion
 
 
 @dataclass(frozen=True)

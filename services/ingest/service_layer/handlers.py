@@ -20,6 +20,7 @@ from shared.contracts import (
     MemberCommunityV1,
     MemberMergedV1,
     MemberPurchaseV1,
+    NotificationReceiptV1,
     derived_event_id,
     topic_for_contract,
     wrap,
@@ -30,7 +31,7 @@ from shared.kafka.records import Decoded, UnitOfWork
 SOURCE = "memberpulse/ingest"
 _TOPICS = {
     contract: topic_for_contract(contract).name
-    for contract in (MemberChatV1, MemberCommunityV1, MemberPurchaseV1, MemberMergedV1)
+    for contract in (MemberChatV1, MemberCommunityV1, MemberPurchaseV1, MemberMergedV1, NotificationReceiptV1)
 }
 
 

@@ -20,7 +20,14 @@ from tools.upstream import UpstreamRecord
 PORT_OFFSET = 2000
 WEBHOOK_SECRET = "pos-and-app-webhook-secret"
 WECHAT_ACCOUNT, WECHAT_TOKEN = "gh_test", "wechat-callback-token"
-OUTPUTS = ("member.chat.v1", "member.community.v1", "member.purchase.v1", "member.merged.v1", "ingest.dlq.v1")
+OUTPUTS = (
+    "member.chat.v1",
+    "member.community.v1",
+    "member.purchase.v1",
+    "member.merged.v1",
+    "notification.receipt.v1",
+    "ingest.dlq.v1",
+)
 
 
 def ingest_env(stack: Stack) -> dict[str, str]:

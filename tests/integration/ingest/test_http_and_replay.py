@@ -10,6 +10,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -103,6 +104,56 @@ async def test_the_wechat_callback_answers_the_echo_check_and_takes_signed_pushe
     await outputs.until(lambda o: o.events("member.chat.v1", run), what="the pushed message")
     [chat] = outputs.events("member.chat.v1", run)
     assert (chat["source"], chat["text"]) == ("wechat_oa", make.CHAT_TEXTS[1])
+
+
+async def test_a_signed_template_send_result_push_becomes_one_notification_receipt_for_the_follower(
+    ingest_service, outputs
+):
+    run = uuid.uuid4().hex[:10]
+    msg_id = str(int(run, 16))  # WeChat msgids are numbers; this one is unique to the run
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    chat = make.wechat_text(run, 1, 1, at, account=WECHAT_ACCOUNT).body
+    receipt = (
+        f"<xml><ToUserName><![CDATA[{WECHAT_ACCOUNT}]]></ToUserName>"
+        f"<FromUserName><![CDATA[o{run}{1:08d}]]></FromUserName>"
+        f"<CreateTime>{int(at.timestamp())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>{msg_id}</MsgID>"
+        "<Status><![CDATA[failed:user block]]></Status></xml>"
+    ).encode()
+
+    def signed_query() -> dict[str, str]:
+        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:8]
+        return {"timestamp": timestamp, "nonce": nonce, "signature": wechat_signature(WECHAT_TOKEN, timestamp, nonce)}
+
+    async with httpx.AsyncClient(base_url=ingest_service.base_url) as client:
+        # The follower's message, the receipt, and the receipt again as a freshly signed retry.
+        answers = [
+            await client.post(f"/v1/wechat/{WECHAT_ACCOUNT}", params=signed_query(), content=body)
+            for body in (chat, receipt, receipt)
+        ]
+    assert [(a.status_code, a.text) for a in answers] == [(200, "success")] * 3
+
+    def receipts() -> list[dict[str, Any]]:
+        return [
+            body
+            for topic, body, _ in outputs.records
+            if topic == "notification.receipt.v1" and body["provider_message_id"] == msg_id
+        ]
+
+    await outputs.until(lambda o: receipts() and o.events("member.chat.v1", run), what="the receipt and the chat")
+    await outputs.settle(2.0)
+    [sent] = receipts()
+    [follower_chat] = outputs.events("member.chat.v1", run)
+    assert datetime.fromisoformat(sent.pop("occurred_at")) == at
+    assert sent == {
+        "member_id": follower_chat["member_id"],
+        "channel": "wechat",
+        "provider_message_id": msg_id,
+        "delivered": False,
+        "provider_status": "failed:user block",
+        "source": "wechat_oa",
+    }
+    assert outputs.letters(run) == []
 
 
 async def test_replaying_a_file_gives_what_live_delivery_gives_and_a_second_replay_adds_nothing(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from services.ingest.domain.errors import InvalidRecord
 from services.ingest.domain.formats import chat_json, wechat_oa, wecom_archive
-from services.ingest.domain.model import ChatDraft, CommunityDraft, IdKind, Ignored, Parsed
+from services.ingest.domain.model import ChatDraft, CommunityDraft, DeliveryReceiptDraft, IdKind, Ignored, Parsed
 from tests.unit.ingest.support import CTX, Parser
 
 PROPERTY = settings(max_examples=300, deadline=None)
@@ -55,7 +55,7 @@ def _check(parse: Parser, source: str, body: bytes) -> None:
     assert result.source == source
     if isinstance(result, Parsed):
         assert result.dedup_key
-        assert isinstance(result.body, ChatDraft | CommunityDraft)
+        assert isinstance(result.body, ChatDraft | CommunityDraft | DeliveryReceiptDraft)
         assert result.body.occurred_at.tzinfo is UTC
     if isinstance(result, Parsed) and isinstance(result.body, ChatDraft):
         assert len(result.body.text) <= 20_000
@@ -134,6 +134,8 @@ WECHAT_OA = st.builds(
             "Content": XML_TEXT,
             "MsgId": st.integers(min_value=0).map(str),
             "Event": st.sampled_from(["subscribe", "unsubscribe", "CLICK", "SCAN", "TEMPLATESENDJOBFINISH"]),
+            "MsgID": st.integers(min_value=0).map(str),
+            "Status": st.sampled_from(["success", "failed:user block", "failed: system failed"]) | XML_TEXT,
         },
         wrong=st.text(max_size=12),
     ),

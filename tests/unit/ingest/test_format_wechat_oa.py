@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from services.ingest.domain.canonical import References, canonical_events
 from services.ingest.domain.formats import wechat_oa
 from services.ingest.domain.identity import identifier
-from services.ingest.domain.model import ChatDraft, CommunityDraft, IdKind, Ignored, Parsed
-from shared.contracts import ChatKind, CommunityAction
+from services.ingest.domain.model import ChatDraft, CommunityDraft, DeliveryReceiptDraft, IdKind, Ignored, Parsed
+from shared.contracts import Channel, ChatKind, CommunityAction, NotificationReceiptV1
 from tests.unit.ingest.support import CTX, GREETINGS, SALT, fixture, nested_json, rejection
 
 ACCOUNT = "gh_3ad1f5c2b7e9"
@@ -25,11 +26,20 @@ TEXT_PUSH: dict[str, Any] = {
     "Content": "今晚八点团购开始🎉",
     "MsgId": "24612345678901234",
 }
+RECEIPT_PUSH: dict[str, Any] = {
+    "ToUserName": ACCOUNT,
+    "FromUserName": OPENID,
+    "CreateTime": "1795262400",
+    "MsgType": "event",
+    "Event": "TEMPLATESENDJOBFINISH",
+    "MsgID": "200163836",
+    "Status": "success",
+}
 
 
-def _push(**changes: Any) -> bytes:
-    """A text push with ``changes`` applied (``...`` leaves a field out), every field in CDATA as WeChat sends it."""
-    fields = {tag: value for tag, value in (TEXT_PUSH | changes).items() if value is not ...}
+def _push(base: dict[str, Any] = TEXT_PUSH, **changes: Any) -> bytes:
+    """A push (text by default) with ``changes`` applied (``...`` leaves a field out), every field in CDATA."""
+    fields = {tag: value for tag, value in (base | changes).items() if value is not ...}
     return (
         "<xml>" + "".join(f"<{tag}><![CDATA[{value}]]></{tag}>" for tag, value in fields.items()) + "</xml>"
     ).encode()
@@ -121,16 +131,72 @@ def test_following_and_unfollowing_are_community_events_keyed_by_sender_time_and
         ("click.xml", "CLICK"),
         ("view.xml", "VIEW"),
         ("scan.xml", "SCAN"),
-        ("templatesendjobfinish.xml", "TEMPLATESENDJOBFINISH"),
     ],
 )
-def test_menu_clicks_scans_and_template_receipts_are_ignored_but_keyed(name: str, event: str) -> None:
+def test_menu_clicks_and_scans_are_ignored_but_keyed(name: str, event: str) -> None:
     assert wechat_oa.parse(fixture("wechat_oa", name), CTX) == Ignored(
         "wechat_oa", reason="not_a_member_signal", dedup_key=f"{OPENID}:1795262400:{event}"
     )
 
 
-@pytest.mark.parametrize("event", ["LOCATION", "MASSSENDJOBFINISH", "Subscribe"])
+def test_a_template_send_result_is_a_delivery_receipt_keyed_by_the_msgid_the_send_api_returned() -> None:
+    assert wechat_oa.parse(fixture("wechat_oa", "templatesendjobfinish.xml"), CTX) == Parsed(
+        "wechat_oa",
+        "receipt:200163836",
+        (FOLLOWER,),
+        DeliveryReceiptDraft(Channel.WECHAT, "200163836", delivered=True, provider_status="success", occurred_at=NOON),
+    )
+
+
+@pytest.mark.parametrize("status", ["failed:user block", "failed: system failed", " failed:user block "])
+def test_a_failed_template_send_is_an_undelivered_receipt_with_wechats_own_status(status: str) -> None:
+    draft = _parse(_push(RECEIPT_PUSH, Status=status)).body
+
+    assert isinstance(draft, DeliveryReceiptDraft)
+    assert (draft.delivered, draft.provider_status) == (False, status.strip())
+
+
+def test_a_receipt_names_the_same_follower_as_their_messages_and_keeps_its_key_whatever_else_changes() -> None:
+    receipt = _parse(_push(RECEIPT_PUSH))
+    retried = _parse(_push(RECEIPT_PUSH, CreateTime="1795262460", Status="failed: system failed"))
+
+    assert receipt.identifiers == _parse(_push()).identifiers == (FOLLOWER,)
+    assert retried.dedup_key == receipt.dedup_key == "receipt:200163836"
+    assert _parse(_push(RECEIPT_PUSH, MsgID=" 200163836 ")).dedup_key == receipt.dedup_key
+    assert _parse(_push(RECEIPT_PUSH, MsgID="200163837")).dedup_key != receipt.dedup_key
+
+
+@pytest.mark.parametrize("field", ["MsgID", "Status"])
+@pytest.mark.parametrize("value", [..., "", "  "], ids=["absent", "empty", "blank"])
+def test_a_template_send_result_without_its_msgid_or_status_is_missing_it(field: str, value: Any) -> None:
+    assert _code(_push(RECEIPT_PUSH, **{field: value})) == "missing_field"
+
+
+def test_a_template_send_result_does_not_take_a_message_msgid_for_its_own() -> None:
+    assert _code(_push(RECEIPT_PUSH, MsgID=..., MsgId="200163836")) == "missing_field"
+
+
+def test_a_status_longer_than_the_contract_allows_is_invalid() -> None:
+    assert _code(_push(RECEIPT_PUSH, Status="failed:" + "x" * 122)) == "invalid_field"
+
+
+def test_a_receipt_becomes_a_notification_receipt_for_the_resolved_member() -> None:
+    parsed = _parse(_push(RECEIPT_PUSH, Status="failed:user block"))
+
+    assert canonical_events(parsed, "m_follower", References(stores={}, products={}), NOON) == [
+        NotificationReceiptV1(
+            member_id="m_follower",
+            occurred_at=NOON,
+            channel=Channel.WECHAT,
+            provider_message_id="200163836",
+            delivered=False,
+            provider_status="failed:user block",
+            source="wechat_oa",
+        )
+    ]
+
+
+@pytest.mark.parametrize("event", ["LOCATION", "MASSSENDJOBFINISH", "Subscribe", "templatesendjobfinish"])
 def test_events_ingest_does_not_know_are_ignored(event: str) -> None:
     parsed = wechat_oa.parse(_push(MsgType="event", Event=event, Content=..., MsgId=...), CTX)
 

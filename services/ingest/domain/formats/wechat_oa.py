@@ -7,17 +7,19 @@ import xml.etree.ElementTree as ET
 from services.ingest.domain.errors import InvalidRecord
 from services.ingest.domain.formats._common import identity_value, kind_of, message_text
 from services.ingest.domain.identity import identifier
-from services.ingest.domain.model import ChatDraft, CommunityDraft, IdKind, Ignored, Parsed
+from services.ingest.domain.model import ChatDraft, CommunityDraft, DeliveryReceiptDraft, IdKind, Ignored, Parsed
 from services.ingest.domain.payloads import ParseContext, required_str, unix_time, xml_element
-from shared.contracts import ChatKind, CommunityAction
+from shared.contracts import Channel, ChatKind, CommunityAction
 
 SOURCE = "wechat_oa"
 
 _EVENT = "event"
 # Every member message is a plain message here: WeChat pushes carry no replies or reactions.
 _MSG_TYPES = {kind: kind for kind in ("text", "image", "voice", "video", "shortvideo", "location", "link", _EVENT)}
-# Only (un)following is a member signal; menu clicks, QR scans and template receipts are not.
+# Only (un)following is a member signal; menu clicks and QR scans are not.
 _FOLLOW_EVENTS = {"subscribe": CommunityAction.FOLLOW, "unsubscribe": CommunityAction.UNFOLLOW}
+# The result of a template message the notifier sent: carried to it as a delivery receipt.
+_TEMPLATE_RECEIPT = "TEMPLATESENDJOBFINISH"
 
 
 def parse(body: bytes, ctx: ParseContext) -> Parsed | Ignored:
@@ -31,7 +33,13 @@ def parse(body: bytes, ctx: ParseContext) -> Parsed | Ignored:
     community_id = f"wechat_oa:{account}"
     if msg_type == _EVENT:
         event = required_str(fields, "Event").strip()
-        # Events carry no MsgId: WeChat advises deduplicating them on FromUserName + CreateTime, and the
+        if event == _TEMPLATE_RECEIPT:
+            # MsgID (so spelled here) is the msgid the template send API returned: one receipt per message.
+            msg_id = required_str(fields, "MsgID").strip()
+            status = required_str(fields, "Status").strip()  # "success", "failed:user block", ...
+            receipt = DeliveryReceiptDraft(Channel.WECHAT, msg_id, status == "success", status, created)
+            return Parsed(SOURCE, f"receipt:{msg_id}", member, receipt)
+        # Other events carry no MsgId: WeChat advises deduplicating them on FromUserName + CreateTime, and the
         # event name keeps a subscribe and a menu click in the same second apart.
         dedup_key = f"{openid}:{int(created.timestamp())}:{event}"
         if event not in _FOLLOW_EVENTS:
