@@ -183,17 +183,18 @@ async def record(conn: Any, outcomes: Sequence[Outcome]) -> list[Finished]:
 
 
 async def apply_receipt(
-    conn: Any, channel: Channel, provider_message_id: str, delivered: bool
+    conn: Any, channel: Channel, provider_message_id: str, error_code: str | None
 ) -> tuple[str, str] | None:
-    """Apply a delivery receipt; returns (offer id, member id), or None when unknown or already applied."""
+    """Apply a delivery receipt (``error_code`` None: delivered); returns (offer id, member id), or None
+    when the message is unknown or its receipt was applied before."""
     row = await conn.fetchrow(
-        """UPDATE sends SET status = $3, updated_at = now(),
-                  error_code = CASE WHEN $3 = 'failed' THEN 'receipt_failed' ELSE error_code END
+        """UPDATE sends SET status = CASE WHEN $3::text IS NULL THEN 'delivered' ELSE 'failed' END,
+                  error_code = $3, updated_at = now()
            WHERE channel = $1 AND provider_message_id = $2 AND status = 'sent'
            RETURNING offer_id, member_id""",
         channel.value,
         provider_message_id,
-        "delivered" if delivered else "failed",
+        error_code,
     )
     return None if row is None else (row["offer_id"], row["member_id"])
 

@@ -46,6 +46,8 @@ class DispatchSettings:
     flush_interval_s: float = 0.01
     # How far ahead a replica takes rate-limit tokens: rate × this many sends per claim at most.
     grant_horizon_s: float = 0.05
+    # A send not under way this long after its token was granted takes a fresh token instead.
+    stale_grant_s: float = 0.25
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     unsubscribe_secret: bytes = b""
     public_base_url: str = "http://127.0.0.1:8084"
@@ -124,8 +126,9 @@ class Dispatcher:
                 await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
                 continue
             self._free[channel] -= len(claimed)
+            granted_at = asyncio.get_running_loop().time()
             for send in claimed:
-                task = asyncio.create_task(self._send(provider, send))
+                task = asyncio.create_task(self._send(provider, send, granted_at))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
 
@@ -140,15 +143,15 @@ class Dispatcher:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    async def _send(self, provider: Provider, send: ClaimedSend) -> None:
+    async def _send(self, provider: Provider, send: ClaimedSend, granted_at: float) -> None:
         try:
-            outcome = await self._attempt(provider, send)
+            outcome = await self._attempt(provider, send, granted_at)
         except Exception as exc:  # a bug, not the provider: record it as a failure rather than lose the slot
             log.exception("send crashed", offer_id=send.offer.offer_id, channel=send.channel.value)
             outcome = self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
         await self._results.put(outcome)
 
-    async def _attempt(self, provider: Provider, send: ClaimedSend) -> Outcome:
+    async def _attempt(self, provider: Provider, send: ClaimedSend, granted_at: float) -> Outcome:
         offer, channel = send.offer, send.channel
         now = datetime.now(UTC)
         if send.resumed:
@@ -179,6 +182,10 @@ class Dispatcher:
         notifier_metrics.QUEUE_WAIT.labels(channel=channel.value).observe(
             max(0.0, (now - send.was_due).total_seconds())
         )
+        if asyncio.get_running_loop().time() - granted_at > self._settings.stale_grant_s:
+            # Its token's moment has passed (the process was held up): sending on it now would add
+            # to the sends other replicas make on fresh tokens. Let it lapse and take a fresh one.
+            await self._fresh_token(provider.name)
         pacer = self._pacers.get(channel)
         if pacer is not None:
             await pacer.turn()
@@ -186,6 +193,14 @@ class Dispatcher:
         result = await provider.send(message)
         notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - started)
         return self._settle(send, result)
+
+    async def _fresh_token(self, bucket: str) -> None:
+        while True:
+            async with self._pool.acquire() as conn:
+                grant = await rate_buckets.take(conn, bucket, 1)
+            if grant.tokens:
+                return
+            await asyncio.sleep(max(grant.wait_s, 0.001))
 
     def _settle(self, send: ClaimedSend, result: Accepted | Failure) -> Outcome:
         key = (send.offer.offer_id, send.channel, send.attempts)

@@ -17,7 +17,7 @@ from services.notifier.adapters import metrics as notifier_metrics
 from services.notifier.domain import unsubscribe
 from services.notifier.domain.replies import ReplyKind, classify_reply
 from services.notifier.service_layer.statuses import consent_record, status_record
-from shared.contracts import Channel, DeliveryStatus, MemberConsentV1, derived_event_id
+from shared.contracts import Channel, DeliveryStatus, KafkaRecord, MemberConsentV1, derived_event_id
 from shared.postgres import outbox
 
 
@@ -89,24 +89,33 @@ async def unsubscribe_by_link(pool: Any, secret: bytes, token: str, now: datetim
     return claim
 
 
+async def apply_receipt(
+    conn: Any, channel: Channel, provider_message_id: str, delivered: bool, at: datetime, error_code: str | None
+) -> KafkaRecord | None:
+    """Move a sent message to delivered or failed; returns the status to publish, None when unknown or applied."""
+    code = None if delivered else (error_code or "receipt_failed")
+    found = await send_ledger.apply_receipt(conn, channel, provider_message_id, code)
+    notifier_metrics.INBOUND.labels(kind=f"{channel.value}_receipt", result="applied" if found else "ignored").inc()
+    if found is None:
+        return None
+    offer_id, member_id = found
+    return status_record(
+        member_id,
+        offer_id,
+        channel,
+        DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED,
+        at,
+        provider_message_id=provider_message_id,
+        error_code=code,
+    )
+
+
 async def record_receipt(
     pool: Any, channel: Channel, provider_message_id: str, delivered: bool, at: datetime, error_code: str | None
 ) -> bool:
-    """Apply a provider's delivery receipt; False when the message is unknown or its receipt was applied."""
+    """Apply a receipt that came over HTTP; False when the message is unknown or its receipt was applied."""
     async with pool.acquire() as conn, conn.transaction():
-        found = await send_ledger.apply_receipt(conn, channel, provider_message_id, delivered)
-        if found is not None:
-            offer_id, member_id = found
-            status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
-            record = status_record(
-                member_id,
-                offer_id,
-                channel,
-                status,
-                at,
-                provider_message_id=provider_message_id,
-                error_code=None if delivered else (error_code or "receipt_failed"),
-            )
+        record = await apply_receipt(conn, channel, provider_message_id, delivered, at, error_code)
+        if record is not None:
             await outbox.append(conn, [record])
-    notifier_metrics.INBOUND.labels(kind=f"{channel.value}_receipt", result="applied" if found else "ignored").inc()
-    return found is not None
+    return record is not None

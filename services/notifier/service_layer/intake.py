@@ -14,8 +14,9 @@ from services.notifier.adapters import contact_repository, send_ledger
 from services.notifier.adapters import metrics as notifier_metrics
 from services.notifier.adapters.send_ledger import NewSend
 from services.notifier.domain.routing import is_deferred, route, send_at
+from services.notifier.service_layer.inbound import apply_receipt
 from services.notifier.service_layer.statuses import status_record
-from shared.contracts import Channel, DeliveryStatus, MemberConsentV1, OfferIssuedV1
+from shared.contracts import Channel, DeliveryStatus, MemberConsentV1, NotificationReceiptV1, OfferIssuedV1
 from shared.kafka.records import Decoded, UnitOfWork
 
 
@@ -74,8 +75,25 @@ def intake_handler(configured: Collection[Channel]):  # type: ignore[no-untyped-
     async def handle(uow: UnitOfWork, batch: Sequence[Decoded[Any]]) -> None:
         payloads = [item.payload for item in batch]
         await contact_repository.apply_consents(uow.conn, [p for p in payloads if isinstance(p, MemberConsentV1)])
+        for receipt in (p for p in payloads if isinstance(p, NotificationReceiptV1)):
+            status = await apply_receipt(
+                uow.conn,
+                receipt.channel,
+                receipt.provider_message_id,
+                receipt.delivered,
+                receipt.occurred_at,
+                None if receipt.delivered else _receipt_code(receipt.provider_status),
+            )
+            if status is not None:
+                uow.publish(status)
         offers = [p for p in payloads if isinstance(p, OfferIssuedV1)]
         for record in await queue_offers(uow.conn, offers, configured, datetime.now(UTC)):
             uow.publish(record)
 
     return handle
+
+
+def _receipt_code(provider_status: str) -> str:
+    # "failed:user block" -> "receipt_user_block": short, bounded, still the provider's reason.
+    reason = provider_status.partition(":")[2].strip().lower().replace(" ", "_")[:40]
+    return f"receipt_{reason}" if reason else "receipt_failed"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from services.notifier.domain.messages import Contact
-from shared.contracts import Channel, MemberConsentV1, MessageType
+from shared.contracts import Channel, MemberConsentV1, MessageType, NotificationReceiptV1
 from shared.signing import signed_headers
 from tests.integration.notifier.conftest import INBOUND_SECRET, NotifierRig, offer, phone_of, soon
 
@@ -222,3 +222,47 @@ async def test_consent_events_from_other_sources_are_applied(notifier_rig: Notif
     await rig.publish([offer("m0", 1, message_type=MessageType.MARKETING, template="win_back")])
     await rig.wait_finished(1)
     assert (await rig.sends())[("offer-m0-1", "sms")]["error_code"] == "no_consent"
+
+
+async def test_a_wechat_receipt_relayed_by_ingest_marks_the_message_delivered_or_failed(notifier_rig: NotifierRig):
+    rig, sink = notifier_rig, notifier_rig.sink
+    await rig.add_contacts(_contacts(2))
+    rig.start()
+    await rig.publish([offer(f"m{i}", channels=(Channel.WECHAT,)) for i in range(2)])
+    await rig.wait_finished(2)
+    ids = {d.to: d.provider_id for d in sink.deliveries_for("wechat")}
+    await rig.publish(
+        [
+            NotificationReceiptV1(
+                member_id="m0",
+                occurred_at=datetime.now(UTC),
+                channel=Channel.WECHAT,
+                provider_message_id=ids["openid000000"],
+                delivered=True,
+                provider_status="success",
+                source="wechat_oa",
+            ),
+            NotificationReceiptV1(
+                member_id="m1",
+                occurred_at=datetime.now(UTC),
+                channel=Channel.WECHAT,
+                provider_message_id=ids["openid000001"],
+                delivered=False,
+                provider_status="failed:user block",
+                source="wechat_oa",
+            ),
+        ]
+    )
+    await rig.wait_finished(2)
+    sends = await rig.sends()
+    assert sends[("offer-m0-0", "wechat")]["status"] == "delivered"
+    assert (sends[("offer-m1-0", "wechat")]["status"], sends[("offer-m1-0", "wechat")]["error_code"]) == (
+        "failed",
+        "receipt_user_block",
+    )
+    assert _by_status(await rig.statuses()) == {
+        "wechat/queued": 2,
+        "wechat/sent": 2,
+        "wechat/delivered": 1,
+        "wechat/failed": 1,
+    }
