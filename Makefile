@@ -97,3 +97,7 @@ bench-scoring-fit: install ## Scoring's BG/NBD fit on 1,000,000 simulated member
 .PHONY: bench-campaigns
 bench-campaigns: install ## Campaigns benchmark on a bench/dev stack (empties its tables, moves group "campaigns"); ARGS="--profile"
 	$(PY) -m bench.campaigns_throughput $(ARGS)
+
+.PHONY: bench-notifier
+bench-notifier: install ## Notifier benchmark on a bench/dev stack (provider sink process; empties its tables, moves group "notifier"); ARGS="--profile"
+	$(PY) -m bench.notifier_throughput $(ARGS)
