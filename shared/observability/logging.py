@@ -39,6 +39,11 @@ def configure(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # aiokafka logs every reconnect attempt at WARNING/ERROR; keep its chatter out of INFO logs.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # httpx logs every request at INFO: one JSON line per message sent, a real share of the
+    # notifier's CPU at thousands of sends per second, and it names recipients' URLs. The
+    # notifier reports sends through its metrics and statuses instead.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.bind_contextvars(service=service)
 
 

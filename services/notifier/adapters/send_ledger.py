@@ -56,16 +56,9 @@ class Outcome:
     provider_message_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
-
-
-@dataclass(frozen=True)
-class Finished:
-    """A send whose outcome was recorded (the claim was still ours)."""
-
-    offer: OfferIssuedV1
-    channel: Channel
-    fallbacks: tuple[Channel, ...]
-    outcome: Outcome
+    # What the claim read, carried along so recording need not read the offer back.
+    offer: OfferIssuedV1 | None = None
+    fallbacks: tuple[Channel, ...] = ()
 
 
 async def insert(conn: Any, sends: Sequence[NewSend]) -> list[NewSend]:
@@ -147,7 +140,7 @@ async def claim(conn: Any, channel: Channel, limit: int, lease_s: float) -> list
     return claimed
 
 
-async def record(conn: Any, outcomes: Sequence[Outcome]) -> list[Finished]:
+async def record(conn: Any, outcomes: Sequence[Outcome]) -> list[Outcome]:
     """Write outcomes for rows this replica still holds; returns the ones written."""
     if not outcomes:
         return []
@@ -160,7 +153,7 @@ async def record(conn: Any, outcomes: Sequence[Outcome]) -> list[Finished]:
                        $8::text[]) AS u(offer_id, channel, attempts, status, due_at, pmid, code, msg)
            WHERE s.offer_id = u.offer_id AND s.channel = u.channel AND s.attempts = u.attempts
              AND s.status = 'sending'
-           RETURNING s.offer_id, s.channel, s.offer::text AS offer, s.fallbacks""",
+           RETURNING s.offer_id, s.channel""",
         [o.offer_id for o in outcomes],
         [o.channel.value for o in outcomes],
         [o.attempts for o in outcomes],
@@ -170,16 +163,8 @@ async def record(conn: Any, outcomes: Sequence[Outcome]) -> list[Finished]:
         [o.error_code for o in outcomes],
         [o.error_message for o in outcomes],
     )
-    by_key = {(o.offer_id, o.channel.value): o for o in outcomes}
-    return [
-        Finished(
-            offer=OfferIssuedV1.model_validate_json(row["offer"]),
-            channel=Channel(row["channel"]),
-            fallbacks=tuple(Channel(c) for c in row["fallbacks"]),
-            outcome=by_key[(row["offer_id"], row["channel"])],
-        )
-        for row in rows
-    ]
+    written = {(row["offer_id"], row["channel"]) for row in rows}
+    return [o for o in outcomes if (o.offer_id, o.channel.value) in written]
 
 
 async def apply_receipt(

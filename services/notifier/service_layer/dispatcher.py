@@ -78,6 +78,9 @@ class Dispatcher:
         self._pacers = {channel: Pacer(rate) for channel, rate in (rates or {}).items()}
         # Tokens are taken for what can go out now, not for a whole batch: a replica holding many
         # granted-but-unsent sends would release them on top of another replica's share.
+        # Claimed sends not yet past their pacer: the worker claims no more than a horizon's worth ahead,
+        # so no token waits long enough to go stale (a stale token lapses, and the limit is undershot).
+        self._unstarted = dict.fromkeys(self._providers, 0)
         self._grant_cap = {
             channel: max(1, math.ceil(rate * settings.grant_horizon_s)) for channel, rate in (rates or {}).items()
         }
@@ -110,8 +113,12 @@ class Dispatcher:
                 self._slot_freed[channel].clear()
                 await _wait_any(stop, self._slot_freed[channel], within_s=self._settings.poll_interval_s)
                 continue
+            ahead = self._grant_cap.get(channel, self._settings.claim_batch) - self._unstarted[channel]
+            if ahead <= 0:
+                await asyncio.sleep(self._settings.grant_horizon_s / 4)
+                continue
             try:
-                wanted = min(free, self._settings.claim_batch, self._grant_cap.get(channel, self._settings.claim_batch))
+                wanted = min(free, self._settings.claim_batch, ahead)
                 claimed, wait_s = await self._claim(channel, provider.name, wanted)
             except Exception as exc:  # the database is away: nothing was claimed, try again shortly
                 log.warning("claiming sends failed; retrying", channel=channel.value, error=repr(exc))
@@ -126,6 +133,7 @@ class Dispatcher:
                 await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
                 continue
             self._free[channel] -= len(claimed)
+            self._unstarted[channel] += len(claimed)
             granted_at = asyncio.get_running_loop().time()
             for send in claimed:
                 task = asyncio.create_task(self._send(provider, send, granted_at))
@@ -144,14 +152,18 @@ class Dispatcher:
     # -- sending ----------------------------------------------------------------------------------
 
     async def _send(self, provider: Provider, send: ClaimedSend, granted_at: float) -> None:
+        started = [False]
         try:
-            outcome = await self._attempt(provider, send, granted_at)
+            outcome = await self._attempt(provider, send, granted_at, started)
         except Exception as exc:  # a bug, not the provider: record it as a failure rather than lose the slot
             log.exception("send crashed", offer_id=send.offer.offer_id, channel=send.channel.value)
             outcome = self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
+        finally:
+            if not started[0]:
+                self._unstarted[send.channel] -= 1
         await self._results.put(outcome)
 
-    async def _attempt(self, provider: Provider, send: ClaimedSend, granted_at: float) -> Outcome:
+    async def _attempt(self, provider: Provider, send: ClaimedSend, granted_at: float, started: list[bool]) -> Outcome:
         offer, channel = send.offer, send.channel
         now = datetime.now(UTC)
         if send.resumed:
@@ -189,9 +201,11 @@ class Dispatcher:
         pacer = self._pacers.get(channel)
         if pacer is not None:
             await pacer.turn()
-        started = time.perf_counter()
+        started[0] = True
+        self._unstarted[channel] -= 1
+        began = time.perf_counter()
         result = await provider.send(message)
-        notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - started)
+        notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - began)
         return self._settle(send, result)
 
     async def _fresh_token(self, bucket: str) -> None:
@@ -203,17 +217,16 @@ class Dispatcher:
             await asyncio.sleep(max(grant.wait_s, 0.001))
 
     def _settle(self, send: ClaimedSend, result: Accepted | Failure) -> Outcome:
-        key = (send.offer.offer_id, send.channel, send.attempts)
         if isinstance(result, Accepted):
-            return Outcome(*key, status="sent", provider_message_id=result.provider_message_id)
+            return _outcome(send, "sent", provider_message_id=result.provider_message_id)
         notifier_metrics.PROVIDER_ERRORS.labels(
             channel=send.channel.value, kind=result.kind.value, code=result.code
         ).inc()
         delay = next_retry_delay(self._settings.retry, send.attempts, result, self._rand)
         if delay is None:
-            return Outcome(*key, status="failed", error_code=result.code, error_message=result.message)
+            return _outcome(send, "failed", error_code=result.code, error_message=result.message)
         due = datetime.now(UTC) + timedelta(seconds=delay)
-        return Outcome(*key, status="retrying", due_at=due, error_code=result.code, error_message=result.message)
+        return _outcome(send, "retrying", due_at=due, error_code=result.code, error_message=result.message)
 
     def _unsubscribe_url(self, member_id: str, channel: Channel, offer_id: str, kind: MessageType) -> str | None:
         if kind is not MessageType.MARKETING or not self._settings.unsubscribe_secret:
@@ -261,17 +274,19 @@ class Dispatcher:
             finished = await send_ledger.record(conn, batch)
             records = []
             fallbacks = []
-            for done in finished:
-                outcome, offer = done.outcome, done.offer
-                notifier_metrics.SENDS.labels(channel=done.channel.value, status=outcome.status).inc()
+            for outcome in finished:
+                offer = outcome.offer
+                if offer is None:  # every outcome the dispatcher makes carries its offer
+                    raise AssertionError(f"outcome of {outcome.offer_id} lacks its offer")
+                notifier_metrics.SENDS.labels(channel=outcome.channel.value, status=outcome.status).inc()
                 if outcome.status == "retrying":
-                    notifier_metrics.RETRIES.labels(channel=done.channel.value).inc()
+                    notifier_metrics.RETRIES.labels(channel=outcome.channel.value).inc()
                     continue
                 records.append(
                     status_record(
                         offer.member_id,
                         offer.offer_id,
-                        done.channel,
+                        outcome.channel,
                         DeliveryStatus(outcome.status),
                         now,
                         attempt=outcome.attempts,
@@ -280,8 +295,8 @@ class Dispatcher:
                         error_message=outcome.error_message,
                     )
                 )
-                if outcome.status == "failed" and done.fallbacks:
-                    following, *rest = done.fallbacks
+                if outcome.status == "failed" and outcome.fallbacks:
+                    following, *rest = outcome.fallbacks
                     fallbacks.append(NewSend(offer, following, tuple(rest), DeliveryStatus.QUEUED.value, now))
             for new in await send_ledger.insert(conn, fallbacks):
                 records.append(
@@ -293,29 +308,43 @@ class Dispatcher:
 
 
 class Pacer:
-    """Spaces one process's calls to a provider at least ``1 / rate`` apart.
+    """Spaces one process's calls to a provider ``1 / rate`` apart on a steady schedule.
 
     The shared bucket decides how many sends may go; this decides when, so a batch of tokens
-    granted at once, or calls held up while the event loop was busy, do not reach the provider
-    as one burst. Waiters go one at a time, and a late one does not make up for lost time.
+    granted at once does not reach the provider as one burst. The schedule keeps its own time:
+    a call that wakes a little late does not push every later slot back (which would undershoot
+    the limit), and after a longer hold-up at most ``catch_up`` calls go at once.
     """
 
-    def __init__(self, rate_per_s: float) -> None:
+    def __init__(self, rate_per_s: float, catch_up: int = 4) -> None:
         self._interval = 1.0 / rate_per_s
+        self._slack = catch_up * self._interval
         self._next = 0.0
         self._lock = asyncio.Lock()
 
     async def turn(self) -> None:
         async with self._lock:
-            loop = asyncio.get_running_loop()
-            wait = self._next - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._next = loop.time() + self._interval
+            now = asyncio.get_running_loop().time()
+            slot = max(self._next, now - self._slack)
+            self._next = slot + self._interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+
+
+def _outcome(send: ClaimedSend, status: str, **fields: Any) -> Outcome:
+    return Outcome(
+        send.offer.offer_id,
+        send.channel,
+        send.attempts,
+        status=status,
+        offer=send.offer,
+        fallbacks=send.fallbacks,
+        **fields,
+    )
 
 
 def _suppressed(send: ClaimedSend, reason: str) -> Outcome:
-    return Outcome(send.offer.offer_id, send.channel, send.attempts, status="suppressed", error_code=reason)
+    return _outcome(send, "suppressed", error_code=reason)
 
 
 async def _wait_any(stop: asyncio.Event, event: asyncio.Event, *, within_s: float) -> None:

@@ -90,6 +90,7 @@ async def test_two_replicas_share_one_rate_limit(timed_rig: NotifierRig, sink_pr
     # steady state (known: up to ~10 sends more than the bucket allows arrive in the first 0.5 s).
     steady = [t for t in arrivals if t >= arrivals[0] + 1.0]
     excess = _bucket_excess(steady, rate)
-    assert excess <= 3, f"{excess:.1f} sends beyond {rate}/s in the steady state"
+    burst = rate / 10  # the rig's bucket: what a provider enforcing the same bucket would still accept
+    assert excess <= burst + 1, f"{excess:.1f} sends beyond {rate}/s in the steady state"
     achieved = (len(steady) - 1) / (steady[-1] - steady[0])
     assert rate * 0.9 <= achieved <= rate * 1.01, f"{achieved:.1f}/s against a limit of {rate}/s"

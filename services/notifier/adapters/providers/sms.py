@@ -15,10 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from services.notifier.adapters.providers.base import HttpPool, SmsGatewaySettings
-from services.notifier.adapters.providers.http_errors import classify_status, json_body, truncate
+from services.notifier.adapters.providers.http_errors import HttpAnswer, classify_status, json_body, truncate
 from services.notifier.domain.messages import Accepted, Failure, FailureKind, RenderedMessage, SendResult
 from shared.contracts import Channel
 from shared.signing import signed_headers
@@ -83,7 +81,7 @@ class HttpSmsGateway:
         if self._hmac is not None:
             headers.update(signed_headers(self._hmac, body, self._wall_clock()))
         response = await self._http.request("POST", self._settings.url, content=body, headers=headers)
-        if not isinstance(response, httpx.Response):
+        if not isinstance(response, HttpAnswer):
             return response
         answer = json_body(response)
         failure = classify_status(response.status_code, response.headers, response.text)

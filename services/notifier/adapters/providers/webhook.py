@@ -22,10 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from services.notifier.adapters.providers.base import HttpPool, WebhookSettings
-from services.notifier.adapters.providers.http_errors import classify_status, json_body
+from services.notifier.adapters.providers.http_errors import HttpAnswer, classify_status, json_body
 from services.notifier.domain.messages import Accepted, RenderedMessage, SendResult
 from shared.contracts import Channel
 from shared.signing import signed_headers
@@ -72,7 +70,7 @@ class SignedWebhook:
         if message.idempotency_key:
             headers[IDEMPOTENCY_HEADER] = message.idempotency_key
         response = await self._http.request("POST", self._settings.url, content=body, headers=headers)
-        if not isinstance(response, httpx.Response):
+        if not isinstance(response, HttpAnswer):
             return response
         failure = classify_status(response.status_code, response.headers, response.text)
         if failure is not None:

@@ -28,10 +28,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from services.notifier.adapters.providers.base import HttpPool, WeChatSettings
-from services.notifier.adapters.providers.http_errors import classify_status, json_body, truncate
+from services.notifier.adapters.providers.http_errors import HttpAnswer, classify_status, json_body, truncate
 from services.notifier.domain.messages import Accepted, Failure, FailureKind, RenderedMessage, SendResult
 from shared.contracts import Channel
 
@@ -103,7 +101,7 @@ class WeChatOfficialAccount:
             content=body,
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
-        if not isinstance(response, httpx.Response):
+        if not isinstance(response, HttpAnswer):
             return response
         failure = classify_status(response.status_code, response.headers, response.text)
         if failure is not None:
@@ -157,7 +155,7 @@ class WeChatOfficialAccount:
                 "secret": self._settings.secret.get_secret_value(),
             },
         )
-        if not isinstance(response, httpx.Response):
+        if not isinstance(response, HttpAnswer):
             return response
         failure = classify_status(response.status_code, response.headers, response.text)
         if failure is not None:
