@@ -28,6 +28,9 @@ from shared.settings import Settings
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.notifier_throughput", description=__doc__)
     parser.add_argument("--members", type=int, default=20_000, help="contacts and offers of phase 1's backlog (20,000)")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="notifier processes in one group for phase 1 (1); CPU is their sum"
+    )
     parser.add_argument("--limit-rate", type=float, default=1_000.0, help="sms sends/s allowed in phase 2 (1,000)")
     parser.add_argument("--limit-burst", type=float, default=None, help="the bucket's burst in phase 2 (rate / 10)")
     parser.add_argument("--limit-offers", type=int, default=10_000, help="offers of phase 2's backlog (10,000)")
@@ -116,7 +119,7 @@ def render(results: dict[str, Any]) -> str:
         rows += [
             (
                 f"sends/s at the sink, first → last delivery ({t['offers']:,} offers backlog, limit"
-                f" {t['rate_limit']:,.0f}/s)",
+                f" {t['rate_limit']:,.0f}/s, {t.get('replicas', 1)} notifier process(es))",
                 f"{num(t['sends_per_s'])} ({t['deliveries']:,} in {format_s(t['first_to_last_s'])})",
                 target(t["sends_per_s"], TARGET_SENDS_PER_S, f"≥ {TARGET_SENDS_PER_S:,.0f}/s"),
             ),

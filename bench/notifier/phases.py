@@ -6,6 +6,7 @@ Each notifier process is a real one (bench.service_bench.process), sampled from 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -176,23 +177,33 @@ async def throughput(bench: Bench, profiler: Profiler | None, latency_profiler: 
     loaded = await preload(bench, count, "phase 1")
     env = notifier_env(bench, UNLIMITED_RATE, UNLIMITED_RATE / 10)
     out: dict[str, Any] = {}
-    async with running_service(bench, env) as process:
-        progress(f"phase 1: notifier spawned (pid {process.pid}); sms limit {UNLIMITED_RATE:,.0f}/s")
+    replicas = bench.args.replicas
+    async with contextlib.AsyncExitStack() as stack:
+        processes = [
+            await stack.enter_async_context(running_service(bench, env, replica=r, replicas=replicas))
+            for r in range(replicas)
+        ]
+        process = processes[0]
+        pids = ", ".join(str(p.pid) for p in processes)
+        progress(f"phase 1: {replicas} notifier process(es) spawned (pid {pids}); sms limit {UNLIMITED_RATE:,.0f}/s")
         watched = await watch_sink(bench, process, loaded, profiler)
         ready_at = await process.ready
         statuses = await ledger_settled(bench, process, f"m_{loaded.run}_", count)
         got = await seen(bench.sink, loaded.keys, loaded.sink_since, loaded.calls_since)
         arrivals = sorted(got.arrivals.values())
-        sent_window = (
-            process.sampler.window(watched.first_seen_at, watched.all_seen_at)
+        windows = (
+            [p.sampler.window(watched.first_seen_at, watched.all_seen_at) for p in processes]
             if watched.first_seen_at is not None and watched.all_seen_at is not None
-            else None
+            else []
         )
+        sent_window = windows[0] if windows else None
+        cpu_s = sum(w.cpu_s for w in windows if w is not None) if windows else None
         sends_in_window = count - watched.count_at_first_seen
         out["throughput"] = {
             "run": loaded.run,
             "preload_rate": loaded.preload_rate,
             "rate_limit": UNLIMITED_RATE,
+            "replicas": replicas,
             "startup_s": ready_at - process.spawned_at,
             "spawn_to_first_send_s": watched.spawn_to_first_s,
             "spawn_to_all_sent_s": watched.spawn_to_all_s,
@@ -200,9 +211,7 @@ async def throughput(bench: Bench, profiler: Profiler | None, latency_profiler: 
             "sends_per_s": rate_of(arrivals),
             "sends_per_s_from_spawn": count / watched.spawn_to_all_s if watched.spawn_to_all_s else None,
             "stalled": watched.stalled,
-            "cpu_s_per_1000_sends": (
-                1000 * sent_window.cpu_s / sends_in_window if sent_window is not None and sends_in_window else None
-            ),
+            "cpu_s_per_1000_sends": (1000 * cpu_s / sends_in_window if cpu_s is not None and sends_in_window else None),
             "process": asdict(sent_window) if sent_window is not None else None,
             "profile": profiler.summary() if profiler is not None else None,
             **integrity(loaded.keys, got, statuses),

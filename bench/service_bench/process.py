@@ -39,11 +39,17 @@ class ServiceProcess:
 
 
 @contextlib.asynccontextmanager
-async def running_service(bench: ServiceBench, env: dict[str, str]) -> AsyncIterator[ServiceProcess]:
-    """The service as a process, sampled from its spawn until it has stopped; readiness awaited in the background."""
+async def running_service(
+    bench: ServiceBench, env: dict[str, str], *, replica: int = 0, replicas: int = 1
+) -> AsyncIterator[ServiceProcess]:
+    """The service as a process, sampled from its spawn until it has stopped; readiness awaited in the background.
+
+    ``replica`` numbers one of ``replicas`` processes in the same group (its HTTP port is offset by it).
+    """
     spec = bench.spec
     spawned_at = time.time()
-    service = spawn_service(spec.name, bench.log_dir, env, DEFAULT_HTTP_PORTS[spec.name] + spec.port_offset)
+    port = DEFAULT_HTTP_PORTS[spec.name] + spec.port_offset + replica
+    service = spawn_service(spec.name, bench.log_dir, env, port)
     sampler = ProcessSampler(service.process.pid)
     sampler.start()
 
@@ -59,7 +65,8 @@ async def running_service(bench: ServiceBench, env: dict[str, str]) -> AsyncIter
     )
     try:
         yield process
-        if (members := await bench.probe.group_members(spec.group)) != 1:
+        # The last one started is the first one stopped: while it checks, all are still in the group.
+        if replica == replicas - 1 and (members := await bench.probe.group_members(spec.group)) != replicas:
             bench.warnings.append(f"group {spec.group!r} had {members} members at the end: figures are suspect")
     finally:
         if not process.ready.done():

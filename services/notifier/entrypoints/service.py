@@ -49,8 +49,11 @@ class Wiring:
         ]
 
     def extend(self, ctx: ServiceContext) -> None:
-        rates = {channel: self.settings.rate_limit(p.name).per_second for channel, p in self.providers.items()}
-        dispatcher = Dispatcher(ctx.pool, self.providers, self.renderer, self.settings.dispatch(), rates=rates)
+        limits = {
+            channel: (limit.per_second, limit.burst)
+            for channel, limit in ((c, self.settings.rate_limit(p.name)) for c, p in self.providers.items())
+        }
+        dispatcher = Dispatcher(ctx.pool, self.providers, self.renderer, self.settings.dispatch(), limits=limits)
         ctx.consumers[0].after_commit = dispatcher.wake
         ctx.background.append(("dispatcher", self._dispatch(dispatcher)))
         ctx.background.append(("notifier-gauges", partial(_gauges, ctx.pool)))

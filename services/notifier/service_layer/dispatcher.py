@@ -61,7 +61,7 @@ class Dispatcher:
         renderer: TemplateRenderer,
         settings: DispatchSettings,
         *,
-        rates: Mapping[Channel, float] | None = None,
+        limits: Mapping[Channel, tuple[float, float]] | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self._pool = pool
@@ -75,14 +75,15 @@ class Dispatcher:
         self._free = {channel: settings.max_in_flight for channel in self._providers}
         self._slot_freed = {channel: asyncio.Event() for channel in self._providers}
         self._wake = asyncio.Event()
-        self._pacers = {channel: Pacer(rate) for channel, rate in (rates or {}).items()}
+        # Per channel: the provider's sustained rate and burst, as its shared bucket has them.
+        self._pacers = {channel: Pacer(rate, burst) for channel, (rate, burst) in (limits or {}).items()}
         # Tokens are taken for what can go out now, not for a whole batch: a replica holding many
         # granted-but-unsent sends would release them on top of another replica's share.
         # Claimed sends not yet past their pacer: the worker claims no more than a horizon's worth ahead,
         # so no token waits long enough to go stale (a stale token lapses, and the limit is undershot).
         self._unstarted = dict.fromkeys(self._providers, 0)
         self._grant_cap = {
-            channel: max(1, math.ceil(rate * settings.grant_horizon_s)) for channel, rate in (rates or {}).items()
+            channel: max(1, math.ceil(rate * settings.grant_horizon_s)) for channel, (rate, _) in (limits or {}).items()
         }
 
     def wake(self) -> None:
@@ -313,12 +314,14 @@ class Pacer:
     The shared bucket decides how many sends may go; this decides when, so a batch of tokens
     granted at once does not reach the provider as one burst. The schedule keeps its own time:
     a call that wakes a little late does not push every later slot back (which would undershoot
-    the limit), and after a longer hold-up at most ``catch_up`` calls go at once.
+    the limit), and after a longer hold-up (the event loop was busy with a batch) the calls it
+    delayed catch up at once: up to 50 ms' worth, never more than half the bucket's burst, so what
+    the shared bucket granted is sent and the provider still sees less than its burst.
     """
 
-    def __init__(self, rate_per_s: float, catch_up: int = 4) -> None:
+    def __init__(self, rate_per_s: float, burst: float) -> None:
         self._interval = 1.0 / rate_per_s
-        self._slack = catch_up * self._interval
+        self._slack = max(4 * self._interval, min(0.05, burst / 2 / rate_per_s))
         self._next = 0.0
         self._lock = asyncio.Lock()
 
