@@ -83,10 +83,14 @@ def _member_events(spec: HistorySpec, n: int, start: datetime, rng: random.Rando
         source_event_id=next_id("join"),
     )
     cadence = rng.gammavariate(2.0, 12.0) + 3
+    # Each member has their own spend level (Gamma-Gamma's premise): without it every member's mean
+    # basket comes from one distribution and the spend model has nothing to fit. It has its own
+    # generator, so the rest of the history is the same draw for draw as before it existed.
+    level = random.Random(f"{spec.seed}:{n}:spend").gammavariate(3.0, 1 / 3)  # noqa: S311 - test data
     day = joined + rng.expovariate(1 / cadence)
     while day < spec.days:
         if alive(day):
-            total = rng.randrange(1_500, 40_000)
+            total = max(100, round(rng.randrange(1_500, 40_000) * level))
             line = PurchaseLine(sku="sku-milk-1l", category="dairy", qty=1, unit_price_minor=total, amount_minor=total)
             purchase_id = next_id("sale")
             yield MemberPurchaseV1(
