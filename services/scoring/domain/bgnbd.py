@@ -20,12 +20,14 @@ from typing import NamedTuple, TypeAlias, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from services.scoring.domain.optimise import minimise_log_params
 
 FloatArray: TypeAlias = NDArray[np.float64]
 
 # Log-parameters are kept within this range while fitting so that exp() never overflows in a line search.
+_GRADIENT_TOLERANCE = 1e-4
 _LOG_PARAM_BOUND = 25.0
 
 
@@ -108,14 +110,7 @@ def fit(
         return -total / members, -gradient / members
 
     start = np.zeros(4) if initial is None else np.log([initial.r, initial.alpha / time_scale, initial.a, initial.b])
-    result = minimize(
-        negative_mean,
-        np.clip(start, -_LOG_PARAM_BOUND, _LOG_PARAM_BOUND),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * 4,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-    )
+    result = minimise_log_params(negative_mean, start, _LOG_PARAM_BOUND, _GRADIENT_TOLERANCE)
     _require_converged(result.x, result.jac, result.message)
     r, alpha_scaled, a, b = np.exp(result.x)
     fitted = BgNbdParams(float(r), float(alpha_scaled * time_scale), float(a), float(b))
@@ -240,7 +235,7 @@ def _require_converged(log_params: FloatArray, gradient: FloatArray, message: st
     # The gradient is of the MEAN log-likelihood per member: 1e-4 there moves the total by far
     # less than the precision the line search stopped at (seen when a and b are both large and
     # only their ratio is well identified, as in a base where few members have lapsed).
-    if np.max(np.abs(gradient)) > 1e-4:
+    if np.max(np.abs(gradient)) > _GRADIENT_TOLERANCE:
         raise ValueError(f"the BG/NBD fit did not converge: {message}")
 
 

@@ -19,12 +19,14 @@ from typing import NamedTuple, TypeAlias, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
+
+from services.scoring.domain.optimise import minimise_log_params
 
 FloatArray: TypeAlias = NDArray[np.float64]
 
 # Log-parameters are kept within this range while fitting so that exp() never overflows in a line search.
+_GRADIENT_TOLERANCE = 1e-5
 _LOG_PARAM_BOUND = 25.0
 
 
@@ -105,20 +107,13 @@ def fit(
         return -total / members, -gradient / members
 
     start = np.zeros(3) if initial is None else np.log([initial.p, initial.q, initial.v / money_scale])
-    result = minimize(
-        negative_mean,
-        np.clip(start, -_LOG_PARAM_BOUND, _LOG_PARAM_BOUND),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * 3,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-    )
+    result = minimise_log_params(negative_mean, start, _LOG_PARAM_BOUND, _GRADIENT_TOLERANCE)
     if np.any(np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-6):
         raise ValueError(
             "the Gamma-Gamma fit ran off to a degenerate limit (a parameter near 0 or infinity), e.g. every"
             f" member spends the same ({result.message})"
         )
-    if np.max(np.abs(result.jac)) > 1e-5:
+    if np.max(np.abs(result.jac)) > _GRADIENT_TOLERANCE:
         raise ValueError(f"the Gamma-Gamma fit did not converge: {result.message}")
     p, q, v_scaled = (float(value) for value in np.exp(result.x))
     v = v_scaled * money_scale
