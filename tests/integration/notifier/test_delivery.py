@@ -16,6 +16,7 @@ from services.notifier.domain.messages import Contact
 from shared.contracts import Channel, MemberConsentV1, MessageType, NotificationReceiptV1
 from shared.signing import signed_headers
 from tests.integration.notifier.conftest import INBOUND_SECRET, NotifierRig, offer, phone_of, soon
+from tests.support.provider_sinks import SmtpSink
 
 
 def _contacts(n: int, prefix: str = "m") -> list[Contact]:
@@ -266,3 +267,44 @@ async def test_a_wechat_receipt_relayed_by_ingest_marks_the_message_delivered_or
         "wechat/delivered": 1,
         "wechat/failed": 1,
     }
+
+
+async def test_marketing_email_goes_over_starttls_with_a_working_list_unsubscribe(notifier_rig: NotifierRig):
+    rig = notifier_rig
+    await rig.add_contacts([Contact(member_id="m0", email="li.na@example.com", locale="en")])
+    with SmtpSink() as smtp:
+        email_settings = {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "starttls": True,
+            "ca_file": str(smtp.ca_file),
+            "from_address": "club@memberpulse.example",
+            "timeout_s": 5.0,
+        }
+        rig.start(MP_NOTIFIER_EMAIL=json.dumps(email_settings))
+        await rig.publish(
+            [
+                offer(
+                    "m0",
+                    1,
+                    channels=(Channel.EMAIL,),
+                    message_type=MessageType.MARKETING,
+                    template="win_back",
+                    variables={"min_spend": "100"},
+                    coupon_code="BACK20",
+                    coupon_value_minor=2000,
+                )
+            ]
+        )
+        await rig.wait_finished(1)
+        [mail] = smtp.messages
+    assert mail.tls, "sent after STARTTLS"
+    assert mail.rcpt_tos == ["li.na@example.com"]
+    assert mail.message.get_content_type() == "multipart/alternative"
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = str(mail.message["List-Unsubscribe"]).strip("<>")
+    async with httpx.AsyncClient() as client:
+        one_click = await client.post(link)
+    assert one_click.status_code == 200
+    [consent] = await rig.consents()
+    assert (consent["channel"], consent["granted"], consent["source"]) == ("email", False, "unsubscribe_link")

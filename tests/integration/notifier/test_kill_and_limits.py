@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import signal
 from collections import Counter
@@ -39,6 +40,7 @@ async def test_sigkill_mid_send_neither_loses_nor_doubles_a_message_and_limits_h
     rig, sink = timed_rig, _client(sink_process)
     members, rate, burst = 600, 150.0, 15.0
     await rig.add_contacts(_members(members))
+    sink.fail_next("sms", 10, 500)  # the first ten calls fail: their retries must keep the backoff
     # Slow answers (within the 1 s client timeout) keep calls in flight when the process dies; the
     # provider already took some of them: the ambiguous case only the idempotency key resolves.
     sink.fail_next("sms", 40, "slow", delay_s=0.8)
@@ -72,6 +74,16 @@ async def test_sigkill_mid_send_neither_loses_nor_doubles_a_message_and_limits_h
     # rate × its length plus the burst (and one token of rounding at its edge).
     excess = _bucket_excess(calls, rate)
     assert excess <= burst + 1, f"{excess:.1f} calls beyond the limit"
+    # Backoff, measured at the sink: a key's calls are never closer than the first retry's delay
+    # (0.5 s base less 20 % jitter), whatever the kills did in between.
+    by_key: dict[str, list[float]] = {}
+    for call in sink.calls():
+        if call["route"] == "sms" and call["idempotency_key"]:
+            by_key.setdefault(call["idempotency_key"], []).append(call["t_mono"])
+    retried = {key: times for key, times in by_key.items() if len(times) > 1}
+    assert len(retried) >= 10, "the failed calls were retried"
+    closest = min(b - a for times in retried.values() for a, b in itertools.pairwise(sorted(times)))
+    assert closest >= 0.4, f"two calls of one message {closest:.3f} s apart"
     deferred = {f"{o.offer_id}:sms" for o in offers if o.deliver_after is not None}
     assert min(d["t_wall"] for d in deliveries if d["idempotency_key"] in deferred) >= deferred_until.timestamp()
 
