@@ -29,7 +29,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.notifier_throughput", description=__doc__)
     parser.add_argument("--members", type=int, default=20_000, help="contacts and offers of phase 1's backlog (20,000)")
     parser.add_argument(
-        "--replicas", type=int, default=1, help="notifier processes in one group for phase 1 (1); CPU is their sum"
+        "--replicas",
+        type=int,
+        default=1,
+        help="notifier processes in one group in phases 1 and 2 (1); CPU is their sum",
     )
     parser.add_argument("--limit-rate", type=float, default=1_000.0, help="sms sends/s allowed in phase 2 (1,000)")
     parser.add_argument("--limit-burst", type=float, default=None, help="the bucket's burst in phase 2 (rate / 10)")
@@ -156,7 +159,8 @@ def render(results: dict[str, Any]) -> str:
         accuracy = abs(r["ratio_to_limit"] - 1) if r["ratio_to_limit"] else None
         rows += [
             (
-                f"rate limit {r['rate_limit']:,.0f}/s (burst {r['burst']:,.0f}): achieved after the first second",
+                f"rate limit {r['rate_limit']:,.0f}/s (burst {r['burst']:,.0f}, {r.get('replicas', 1)} process(es)):"
+                " achieved after the first second",
                 f"{num(r['achieved_rate'], ',.1f')}/s = {num(r['ratio_to_limit'], '.4f')} × limit"
                 f" ({r['sends_after_first_second']:,} sends; busiest 1 s window {r['busiest_second']:,})",
                 target(accuracy, TARGET_RATE_ACCURACY, "within 1%", higher=False),

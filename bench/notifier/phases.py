@@ -263,8 +263,15 @@ async def ratelimit(bench: Bench) -> dict[str, Any]:
     """Phase 2: a backlog against --limit-rate (burst --limit-burst): the achieved rate and the worst excess."""
     rate, burst = bench.args.limit_rate, bench.args.limit_burst or bench.args.limit_rate / 10
     loaded = await preload(bench, bench.args.limit_offers, "phase 2")
-    async with running_service(bench, notifier_env(bench, rate, burst)) as process:
-        progress(f"phase 2: notifier spawned (pid {process.pid}); sms limit {rate:,.0f}/s, burst {burst:,.0f}")
+    replicas = bench.args.replicas
+    env = notifier_env(bench, rate, burst)
+    async with contextlib.AsyncExitStack() as stack:
+        processes = [
+            await stack.enter_async_context(running_service(bench, env, replica=r, replicas=replicas))
+            for r in range(replicas)
+        ]
+        process = processes[0]
+        progress(f"phase 2: {replicas} notifier process(es); sms limit {rate:,.0f}/s, burst {burst:,.0f}")
         watched = await watch_sink(bench, process, loaded, None)
         statuses = await ledger_settled(bench, process, f"m_{loaded.run}_", len(loaded.keys))
     got = await seen(bench.sink, loaded.keys, loaded.sink_since, loaded.calls_since)
@@ -282,6 +289,7 @@ async def ratelimit(bench: Bench) -> dict[str, Any]:
         "run": loaded.run,
         "rate_limit": rate,
         "burst": burst,
+        "replicas": replicas,
         "spawn_to_all_sent_s": watched.spawn_to_all_s,
         "stalled": watched.stalled,
         "sends_after_first_second": len(after_first_s),

@@ -1,9 +1,11 @@
 """The dispatcher: claims due sends per channel, renders them, calls the provider and records what happened.
 
-One worker per channel, so a slow SMS gateway never holds up email. Each worker keeps up to
-``max_in_flight`` provider calls going; a slow or retried send occupies one slot, not the batch.
-Tokens come from the provider's shared bucket before rows are claimed, so the limit holds across
-replicas. Outcomes are written by one recorder in small batches: the row moves on (sent, retrying
+One worker per channel, so a slow SMS gateway never holds up email. Each worker claims a few
+grants' worth of due sends, then takes tokens from the provider's shared bucket and starts that
+many calls at once: tokens are taken only when the sends are ready, so no replica holds granted
+sends that could later reach the provider on top of another replica's share, and the limit holds
+across replicas. Up to ``max_in_flight`` calls run per channel; a slow or retried send occupies
+one slot, not the batch. Outcomes are written by one recorder in small batches: the row moves on (sent, retrying
 with its next due time, failed, suppressed), the status is put in the outbox, and a final failure
 queues the next channel the offer allows.
 """
@@ -11,6 +13,7 @@ queues the next channel the offer allows.
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import random
 import time
@@ -44,10 +47,8 @@ class DispatchSettings:
     lease_s: float = 60.0
     poll_interval_s: float = 0.05
     flush_interval_s: float = 0.01
-    # How far ahead a replica takes rate-limit tokens: rate × this many sends per claim at most.
-    grant_horizon_s: float = 0.05
-    # A send not under way this long after its token was granted takes a fresh token instead.
-    stale_grant_s: float = 0.25
+    # One rate-limit grant covers at most this much of the rate: the largest group a provider sees at once.
+    grant_horizon_s: float = 0.02
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     unsubscribe_secret: bytes = b""
     public_base_url: str = "http://127.0.0.1:8084"
@@ -75,16 +76,14 @@ class Dispatcher:
         self._free = {channel: settings.max_in_flight for channel in self._providers}
         self._slot_freed = {channel: asyncio.Event() for channel in self._providers}
         self._wake = asyncio.Event()
-        # Per channel: the provider's sustained rate and burst, as its shared bucket has them.
-        self._pacers = {channel: Pacer(rate, burst) for channel, (rate, burst) in (limits or {}).items()}
-        # Tokens are taken for what can go out now, not for a whole batch: a replica holding many
-        # granted-but-unsent sends would release them on top of another replica's share.
-        # Claimed sends not yet past their pacer: the worker claims no more than a horizon's worth ahead,
-        # so no token waits long enough to go stale (a stale token lapses, and the limit is undershot).
-        self._unstarted = dict.fromkeys(self._providers, 0)
+        # Tokens are taken when sends are ready to go and the sends start at once, so no replica holds
+        # granted-but-unsent sends that would later reach the provider on top of another's share.
+        # One grant is at most a horizon's worth of the rate: what the provider sees at once.
         self._grant_cap = {
             channel: max(1, math.ceil(rate * settings.grant_horizon_s)) for channel, (rate, _) in (limits or {}).items()
         }
+        # Claimed sends waiting for tokens, per channel.
+        self._ready: dict[Channel, collections.deque[ClaimedSend]] = {c: collections.deque() for c in self._providers}
 
     def wake(self) -> None:
         """New sends were queued: look now instead of at the next poll."""
@@ -108,63 +107,58 @@ class Dispatcher:
 
     async def _worker(self, channel: Channel, stop: asyncio.Event) -> None:
         provider = self._providers[channel]
+        ready = self._ready[channel]
+        cap = self._grant_cap.get(channel, self._settings.claim_batch)
         while not stop.is_set():
-            free = self._free[channel]
-            if free <= 0:
-                self._slot_freed[channel].clear()
-                await _wait_any(stop, self._slot_freed[channel], within_s=self._settings.poll_interval_s)
-                continue
-            ahead = self._grant_cap.get(channel, self._settings.claim_batch) - self._unstarted[channel]
-            if ahead <= 0:
-                await asyncio.sleep(self._settings.grant_horizon_s / 4)
-                continue
             try:
-                wanted = min(free, self._settings.claim_batch, ahead)
-                claimed, wait_s = await self._claim(channel, provider.name, wanted)
-            except Exception as exc:  # the database is away: nothing was claimed, try again shortly
+                # Keep a few grants' worth of due sends at hand; a slot is held from claim to record.
+                room = min(self._free[channel], 4 * cap - len(ready), self._settings.claim_batch)
+                if room > 0:
+                    claimed = await self._claim(channel, room)
+                    self._free[channel] -= len(claimed)
+                    ready.extend(claimed)
+                if not ready:
+                    self._wake.clear()
+                    if self._free[channel] <= 0:
+                        self._slot_freed[channel].clear()
+                        await _wait_any(stop, self._slot_freed[channel], within_s=self._settings.poll_interval_s)
+                    else:
+                        await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
+                    continue
+                grant = await self._take(provider.name, min(len(ready), cap))
+            except Exception as exc:  # the database is away: nothing was taken, try again shortly
                 log.warning("claiming sends failed; retrying", channel=channel.value, error=repr(exc))
                 await sleep_or_stop(stop, 1.0)
                 continue
-            if wait_s:
+            if not grant.tokens:
                 notifier_metrics.RATE_LIMIT_WAITS.labels(channel=channel.value).inc()
-                await sleep_or_stop(stop, min(wait_s, 1.0))
+                await sleep_or_stop(stop, min(max(grant.wait_s, 0.001), 1.0))
                 continue
-            if not claimed:
-                self._wake.clear()
-                await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
-                continue
-            self._free[channel] -= len(claimed)
-            self._unstarted[channel] += len(claimed)
-            granted_at = asyncio.get_running_loop().time()
-            for send in claimed:
-                task = asyncio.create_task(self._send(provider, send, granted_at))
+            for _ in range(grant.tokens):
+                task = asyncio.create_task(self._send(provider, ready.popleft()))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+        # Stopping: what was claimed but not started goes back to the queue when its lease runs out.
 
-    async def _claim(self, channel: Channel, bucket: str, wanted: int) -> tuple[list[ClaimedSend], float]:
+    async def _claim(self, channel: Channel, wanted: int) -> list[ClaimedSend]:
         async with self._pool.acquire() as conn, conn.transaction():
-            grant = await rate_buckets.take(conn, bucket, wanted)
-            if not grant.tokens:
-                return [], grant.wait_s
-            claimed = await send_ledger.claim(conn, channel, grant.tokens, self._settings.lease_s)
-            await rate_buckets.give_back(conn, bucket, grant.tokens - len(claimed))
-        return claimed, 0.0
+            return await send_ledger.claim(conn, channel, wanted, self._settings.lease_s)
+
+    async def _take(self, bucket: str, wanted: int) -> rate_buckets.Grant:
+        async with self._pool.acquire() as conn:
+            return await rate_buckets.take(conn, bucket, wanted)
 
     # -- sending ----------------------------------------------------------------------------------
 
-    async def _send(self, provider: Provider, send: ClaimedSend, granted_at: float) -> None:
-        started = [False]
+    async def _send(self, provider: Provider, send: ClaimedSend) -> None:
         try:
-            outcome = await self._attempt(provider, send, granted_at, started)
+            outcome = await self._attempt(provider, send)
         except Exception as exc:  # a bug, not the provider: record it as a failure rather than lose the slot
             log.exception("send crashed", offer_id=send.offer.offer_id, channel=send.channel.value)
             outcome = self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
-        finally:
-            if not started[0]:
-                self._unstarted[send.channel] -= 1
         await self._results.put(outcome)
 
-    async def _attempt(self, provider: Provider, send: ClaimedSend, granted_at: float, started: list[bool]) -> Outcome:
+    async def _attempt(self, provider: Provider, send: ClaimedSend) -> Outcome:
         offer, channel = send.offer, send.channel
         now = datetime.now(UTC)
         if send.resumed:
@@ -195,27 +189,10 @@ class Dispatcher:
         notifier_metrics.QUEUE_WAIT.labels(channel=channel.value).observe(
             max(0.0, (now - send.was_due).total_seconds())
         )
-        if asyncio.get_running_loop().time() - granted_at > self._settings.stale_grant_s:
-            # Its token's moment has passed (the process was held up): sending on it now would add
-            # to the sends other replicas make on fresh tokens. Let it lapse and take a fresh one.
-            await self._fresh_token(provider.name)
-        pacer = self._pacers.get(channel)
-        if pacer is not None:
-            await pacer.turn()
-        started[0] = True
-        self._unstarted[channel] -= 1
         began = time.perf_counter()
         result = await provider.send(message)
         notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - began)
         return self._settle(send, result)
-
-    async def _fresh_token(self, bucket: str) -> None:
-        while True:
-            async with self._pool.acquire() as conn:
-                grant = await rate_buckets.take(conn, bucket, 1)
-            if grant.tokens:
-                return
-            await asyncio.sleep(max(grant.wait_s, 0.001))
 
     def _settle(self, send: ClaimedSend, result: Accepted | Failure) -> Outcome:
         if isinstance(result, Accepted):
@@ -306,32 +283,6 @@ class Dispatcher:
             await outbox.append(conn, records)
         if fallbacks:
             self.wake()
-
-
-class Pacer:
-    """Spaces one process's calls to a provider ``1 / rate`` apart on a steady schedule.
-
-    The shared bucket decides how many sends may go; this decides when, so a batch of tokens
-    granted at once does not reach the provider as one burst. The schedule keeps its own time:
-    a call that wakes a little late does not push every later slot back (which would undershoot
-    the limit), and after a longer hold-up (the event loop was busy with a batch) the calls it
-    delayed catch up at once: up to 50 ms' worth, never more than half the bucket's burst, so what
-    the shared bucket granted is sent and the provider still sees less than its burst.
-    """
-
-    def __init__(self, rate_per_s: float, burst: float) -> None:
-        self._interval = 1.0 / rate_per_s
-        self._slack = max(4 * self._interval, min(0.05, burst / 2 / rate_per_s))
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def turn(self) -> None:
-        async with self._lock:
-            now = asyncio.get_running_loop().time()
-            slot = max(self._next, now - self._slack)
-            self._next = slot + self._interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
 
 
 def _outcome(send: ClaimedSend, status: str, **fields: Any) -> Outcome:
