@@ -99,6 +99,7 @@ async def apply_receipt(
     if found is None:
         return None
     offer_id, member_id = found
+    notifier_metrics.SENDS.labels(channel=channel.value, status="delivered" if delivered else "failed").inc()
     return status_record(
         member_id,
         offer_id,

@@ -23,6 +23,11 @@ def _members(n: int) -> list[Contact]:
     return [Contact(member_id=f"k{i}", phone=phone_of(i)) for i in range(n)]
 
 
+# How long a granted call may take to reach the sink: event-loop delay and the network, on a 2-core
+# host that also runs Kafka, Postgres and the sink. The limit is asserted to hold within it.
+JITTER_S = 0.05
+
+
 def _bucket_excess(times: Sequence[float], rate: float) -> float:
     """The most calls any stretch of time held beyond ``rate`` × its length: a token bucket keeps it ≤ its burst."""
     ordered = sorted(times)
@@ -71,9 +76,10 @@ async def test_sigkill_mid_send_neither_loses_nor_doubles_a_message_and_limits_h
 
     calls = [c["t_mono"] for c in sink.calls() if c["route"] == "sms"]
     # The bucket lives in Postgres, so restarts do not refill it: no stretch of time holds more than
-    # rate × its length plus the burst (and one token of rounding at its edge).
+    # rate × its length plus the burst, give or take the 50 ms a busy event loop or the network may
+    # hold a granted call on its way (measured at the sink, on a host shared with the whole stack).
     excess = _bucket_excess(calls, rate)
-    assert excess <= burst + 1, f"{excess:.1f} calls beyond the limit"
+    assert excess <= burst + JITTER_S * rate, f"{excess:.1f} calls beyond the limit"
     # Backoff, measured at the sink: a key's calls are never closer than the first retry's delay
     # (0.5 s base less 20 % jitter), whatever the kills did in between.
     by_key: dict[str, list[float]] = {}
@@ -103,6 +109,6 @@ async def test_two_replicas_share_one_rate_limit(timed_rig: NotifierRig, sink_pr
     steady = [t for t in arrivals if t >= arrivals[0] + 1.0]
     excess = _bucket_excess(steady, rate)
     burst = rate / 10  # the rig's bucket: what a provider enforcing the same bucket would still accept
-    assert excess <= burst + 1, f"{excess:.1f} sends beyond {rate}/s in the steady state"
+    assert excess <= burst + JITTER_S * rate, f"{excess:.1f} sends beyond {rate}/s in the steady state"
     achieved = (len(steady) - 1) / (steady[-1] - steady[0])
     assert rate * 0.9 <= achieved <= rate * 1.01, f"{achieved:.1f}/s against a limit of {rate}/s"
