@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -23,8 +24,8 @@ from shared.contracts.topics import NOTIFIER_DLQ
 from shared.kafka.consumer import BatchConsumer
 from shared.kafka.decoders import cloudevents_by_topic
 from shared.observability.logging import get_logger
+from shared.observability.refresh import refresh_gauges
 from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
-from shared.stopping import sleep_or_stop
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 log = get_logger(__name__)
@@ -56,7 +57,7 @@ class Wiring:
         dispatcher = Dispatcher(ctx.pool, self.providers, self.renderer, self.settings.dispatch(), limits=limits)
         ctx.consumers[0].after_commit = dispatcher.wake
         ctx.background.append(("dispatcher", self._dispatch(dispatcher)))
-        ctx.background.append(("notifier-gauges", partial(_gauges, ctx.pool)))
+        ctx.background.append(("notifier-gauges", partial(refresh_gauges, refresh=_gauges(ctx.pool), every_s=5.0)))
         http.install(ctx.app, pool=ctx.pool, settings=self.settings, http=ctx.settings.http)
 
     async def prepare(self, ctx: ServiceContext) -> None:
@@ -110,14 +111,12 @@ class Wiring:
         return run
 
 
-async def _gauges(pool: Any, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            async with pool.acquire() as conn:
-                notifier_metrics.SENDS_DUE.set(await send_ledger.due_count(conn))
-        except Exception as exc:  # a gauge is not worth stopping for
-            log.warning("notifier gauges failed", error=repr(exc))
-        await sleep_or_stop(stop, 5.0)
+def _gauges(pool: Any) -> Callable[[], Awaitable[None]]:
+    async def refresh() -> None:
+        async with pool.acquire() as conn:
+            notifier_metrics.SENDS_DUE.set(await send_ledger.due_count(conn))
+
+    return refresh
 
 
 def definition(settings: NotifierSettings | None = None) -> ServiceDefinition:

@@ -145,3 +145,12 @@ async def communities_of(conn: Any, member_ids: Collection[str]) -> dict[str, tu
         list(member_ids),
     )
     return {row["member_id"]: tuple(row["communities"]) for row in rows}
+
+
+async def population(conn: Any) -> list[tuple[str, str, str, int]]:
+    """Members not merged away, counted by (engagement tier, value tier, lifecycle)."""
+    rows = await conn.fetch(
+        """SELECT engagement_tier, COALESCE(value_tier, 'unknown') AS value_tier, lifecycle, count(*) AS n
+           FROM members WHERE merged_into IS NULL GROUP BY 1, 2, 3"""
+    )
+    return [(r["engagement_tier"], r["value_tier"], r["lifecycle"], r["n"]) for r in rows]

@@ -23,3 +23,8 @@ WATERMARK_DELAY = Gauge(
     "memberpulse_scoring_watermark_delay_seconds", "Wall clock minus the watermark: how far behind event time runs"
 )
 MODEL_VERSION = Gauge("memberpulse_scoring_model_version", "Version of the BG/NBD + spend parameter set in use")
+MEMBERS = Gauge(
+    "memberpulse_scoring_members",
+    "Members (not merged away) by engagement tier, value tier and lifecycle, refreshed from scoring's tables",
+    ["engagement_tier", "value_tier", "lifecycle"],
+)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from services.scoring.adapters import member_repository
+from services.scoring.adapters import metrics as scoring_metrics
 from services.scoring.entrypoints import http
 from services.scoring.entrypoints.settings import ScoringSettings
 from services.scoring.entrypoints.topology import CONSUMES
@@ -16,6 +19,7 @@ from services.scoring.service_layer.sweeper import Sweeper
 from shared.contracts.topics import SCORING_DLQ
 from shared.kafka.consumer import BatchConsumer
 from shared.kafka.decoders import cloudevents_by_topic
+from shared.observability.refresh import refresh_gauges
 from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -40,6 +44,7 @@ def _extend(ctx: ServiceContext, holder: PolicyHolder, settings: ScoringSettings
     consumer = ctx.consumers[0]
     sweeper = Sweeper(ctx.pool, holder, sweep, last_input_at=lambda: consumer.last_records_at)
     ctx.background.append(("sweeper", sweeper.run))
+    ctx.background.append(("scoring-gauges", partial(refresh_gauges, refresh=_population(ctx.pool), every_s=15.0)))
     ctx.background.append(
         (
             "policy-refresh",
@@ -65,3 +70,16 @@ def definition(settings: ScoringSettings | None = None) -> ServiceDefinition:
         build_consumers=lambda ctx: _build(ctx, holder),
         extend=lambda ctx: _extend(ctx, holder, settings),
     )
+
+
+def _population(pool: Any) -> Callable[[], Awaitable[None]]:
+    """Members by tier and lifecycle, for the engagement dashboard: a gauge per combination seen."""
+
+    async def refresh() -> None:
+        async with pool.acquire() as conn:
+            counts = await member_repository.population(conn)
+        scoring_metrics.MEMBERS.clear()  # a combination nobody is in any more must read 0, not its last value
+        for engagement, value, lifecycle, n in counts:
+            scoring_metrics.MEMBERS.labels(engagement_tier=engagement, value_tier=value, lifecycle=lifecycle).set(n)
+
+    return refresh
