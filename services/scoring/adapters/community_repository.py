@@ -69,3 +69,11 @@ async def community_figures(conn: Any, community_id: str) -> dict[str, Any] | No
         "activity": counts,
         "unfollow_rate": (counts["unfollows"] / follows) if follows else None,
     }
+
+
+async def unfollow_rates(conn: Any) -> list[float | None]:
+    """Each community's unfollow rate (unfollows / new follows), None where nobody followed yet."""
+    rows = await conn.fetch(
+        "SELECT unfollows::float8 / NULLIF(follows, 0) AS rate FROM community_activity ORDER BY community_id"
+    )
+    return [r["rate"] for r in rows]

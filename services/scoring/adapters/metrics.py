@@ -28,3 +28,8 @@ MEMBERS = Gauge(
     "Members (not merged away) by engagement tier, value tier and lifecycle, refreshed from scoring's tables",
     ["engagement_tier", "value_tier", "lifecycle"],
 )
+COMMUNITIES = Gauge(
+    "memberpulse_scoring_communities",
+    "Communities by unfollow-rate band (unfollows / new follows): a bounded view of every community's rate",
+    ["unfollow_rate_band"],
+)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from services.scoring.adapters import member_repository
+from services.scoring.adapters import community_repository, member_repository
 from services.scoring.adapters import metrics as scoring_metrics
+from services.scoring.domain.community_health import UNFOLLOW_BANDS, unfollow_band
 from services.scoring.entrypoints import http
 from services.scoring.entrypoints.settings import ScoringSettings
 from services.scoring.entrypoints.topology import CONSUMES
@@ -73,13 +75,20 @@ def definition(settings: ScoringSettings | None = None) -> ServiceDefinition:
 
 
 def _population(pool: Any) -> Callable[[], Awaitable[None]]:
-    """Members by tier and lifecycle, for the engagement dashboard: a gauge per combination seen."""
+    """Members by tier and lifecycle, and communities by unfollow-rate band, for the engagement dashboard.
+
+    A community id is not a label (there may be tens of thousands): the bands keep the series bounded
+    and still show how many communities are losing followers, and how fast."""
 
     async def refresh() -> None:
         async with pool.acquire() as conn:
             counts = await member_repository.population(conn)
+            rates = await community_repository.unfollow_rates(conn)
         scoring_metrics.MEMBERS.clear()  # a combination nobody is in any more must read 0, not its last value
         for engagement, value, lifecycle, n in counts:
             scoring_metrics.MEMBERS.labels(engagement_tier=engagement, value_tier=value, lifecycle=lifecycle).set(n)
+        bands = Counter(unfollow_band(rate) for rate in rates)
+        for band in UNFOLLOW_BANDS:
+            scoring_metrics.COMMUNITIES.labels(unfollow_rate_band=band).set(bands[band])
 
     return refresh
