@@ -11,7 +11,9 @@ OUTSIDE_AUDIENCE = Counter(
     "memberpulse_campaigns_outside_audience_total", "Triggers that fired for members outside the audience", ["campaign"]
 )
 CONVERSIONS = Counter(
-    "memberpulse_campaigns_conversions_total", "Offers and holdout decisions converted by a purchase", ["campaign"]
+    "memberpulse_campaigns_conversions_total",
+    "Offers (arm=offer) and holdout decisions (arm=holdout) converted by a purchase",
+    ["campaign", "arm"],
 )
 WATERMARK = Gauge("memberpulse_campaigns_watermark_timestamp_seconds", "Event-time watermark timers fire at")
 ACTIVE_CAMPAIGNS = Gauge("memberpulse_campaigns_active", "Campaigns active in this process")

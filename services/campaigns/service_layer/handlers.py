@@ -76,8 +76,8 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             candidates += lifecycle_candidates(change_of(state), campaigns)
         if sales:
             await count_sales(conn, sales, campaigns)
-            for campaign_id in await attribute(conn, sales):
-                campaign_metrics.CONVERSIONS.labels(campaign_id).inc()
+            for campaign_id, arm in await attribute(conn, sales):
+                campaign_metrics.CONVERSIONS.labels(campaign_id, arm).inc()
             candidates += await purchase_candidates(conn, sales, holder, settings)
         if chats:
             candidates += await community_interest(conn, chats, campaigns)

@@ -42,8 +42,9 @@ async def count_sales(conn: Any, baskets: Sequence[Basket], campaigns: Sequence[
     await affinity_repository.count_baskets(conn, baskets)
 
 
-async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[str]:
-    """Mark the offers (and holdout decisions) the batch's sales convert; returns their campaigns."""
+async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, str]]:
+    """Mark the offers (and holdout decisions) the batch's sales convert; returns (campaign, arm) of each,
+    the arm being ``offer`` or ``holdout``."""
     offers = await decision_repository.open_offers(
         conn, sorted({b.member_id for b in baskets}), min(b.at for b in baskets), max(b.at for b in baskets)
     )
@@ -57,7 +58,7 @@ async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[str]:
             revenue = converted_revenue(offer.sku, offer.category, offer.deliver_at, offer.attribution_until, basket)
             if revenue is not None:
                 conversions.append((offer.decision_key, basket.at, basket.purchase_id, revenue))
-                converted.append(offer.campaign_id)
+                converted.append((offer.campaign_id, "holdout" if offer.outcome == "holdout" else "offer"))
                 break
     await decision_repository.mark_converted(conn, conversions)
     return converted
