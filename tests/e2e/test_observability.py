@@ -17,13 +17,12 @@ import httpx
 import pytest
 
 from tests.stack import REPO_ROOT
+from tests.unit.test_observability_catalog import all_exprs, recording_rules, referenced_names
 from tools.demo import chat_events, publish
 from tools.services import RunningService, start_services, stop_services
 
 PORT_OFFSET = 1200
 DEPLOY = REPO_ROOT / "deploy"
-# A metric name, not a piece of a recording rule's level:name:operations name.
-REFERENCE = re.compile(r"(?<![\w:])memberpulse_[a-z0-9_]+(?![\w:])")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None, reason="prometheus is not installed")
@@ -36,11 +35,10 @@ def _free_port() -> int:
 
 
 def _referenced() -> set[str]:
-    """Every memberpulse_* name the shipped dashboards and rules use, minus the rules' own recordings."""
-    texts = [p.read_text() for p in (DEPLOY / "grafana" / "dashboards").glob("*.json")]
-    texts += [p.read_text() for p in (DEPLOY / "prometheus" / "rules").glob("*.yml")]
-    recorded = set(re.findall(r"record:\s*(\S+)", "\n".join(texts)))
-    return {name for text in texts for name in REFERENCE.findall(text)} - recorded
+    """Every metric the shipped dashboards and rules read (the rules' own recordings aside), found the
+    way the unit catalog test finds them."""
+    recordings = set(recording_rules())
+    return {name for _, expr in all_exprs() for name in referenced_names(expr) if name not in recordings}
 
 
 def _exposed(text: str) -> set[str]:

@@ -6,8 +6,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 TRANSITIONS = Counter(
     "memberpulse_scoring_transitions_total",
-    "Published lifecycle transitions, by from and to state (tier-only changes have from == to)",
-    ["from_state", "to_state"],
+    "Published lifecycle transitions, by from and to state and the new state's first reason code"
+    " (tier-only changes have from == to)",
+    ["from_state", "to_state", "reason"],
 )
 CHURN_WARNINGS = Counter(
     "memberpulse_scoring_churn_warnings_total", "Members entering at_risk, counted once per reason", ["reason"]
