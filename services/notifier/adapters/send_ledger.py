@@ -192,9 +192,3 @@ async def counts(conn: Any) -> dict[tuple[str, str], int]:
 
 async def due_count(conn: Any) -> int:
     return await conn.fetchval("SELECT count(*) FROM sends WHERE due_at <= now()")  # type: ignore[no-any-return]
-
-
-async def next_due(conn: Any, channel: Channel) -> datetime | None:
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT min(due_at) FROM sends WHERE channel = $1 AND due_at IS NOT NULL", channel.value
-    )

@@ -13,6 +13,7 @@ from typing import Any
 from services.notifier.adapters import contact_repository, send_ledger
 from services.notifier.adapters import metrics as notifier_metrics
 from services.notifier.adapters.send_ledger import NewSend
+from services.notifier.domain.messages import Contact
 from services.notifier.domain.routing import is_deferred, route, send_at
 from services.notifier.service_layer.inbound import apply_receipt
 from services.notifier.service_layer.statuses import status_record
@@ -25,7 +26,7 @@ def plan(
     *,
     configured: Collection[Channel],
     opted_out: Collection[Channel],
-    contact: Any,
+    contact: Contact | None,
     now: datetime,
 ) -> NewSend:
     chosen = route(offer, configured=configured, opted_out=opted_out, contact=contact, now=now)
