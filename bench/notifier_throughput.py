@@ -12,7 +12,7 @@ consumer group ``notifier`` (its integration tests use it too). It empties notif
 phase's backlog and again at the end (``--keep`` leaves them), and moves group ``notifier`` to the end of
 its inputs (offer.issued.v1, member.consent.v1) before publishing.
 
-The provider is ``tests.support.provider_sinks`` run as its own process (SMS gateway; every call logged
+The provider is ``tools.provider_sinks`` run as its own process (SMS gateway; every call logged
 with its arrival time). notifier is configured with the SMS provider only (its gateway settings, timeout
 and connection pool, at their defaults) and a rate limit for it; every tuning setting (claim batch,
 in-flight sends, poll interval) is the service's default.

@@ -23,7 +23,7 @@ from bench.service_bench.latency import pacing
 from bench.service_bench.process import ServiceProcess, alive, mark, running_service, wait_idle
 from bench.service_bench.profiler import Profiler
 from bench.service_bench.stack import ServiceBench, ServiceSpec, empty_service_tables, move_group_to_end
-from tests.support.provider_sinks import SinkProcess
+from tools.provider_sinks import SinkProcess
 
 
 @dataclass(kw_only=True)

@@ -1,4 +1,4 @@
-"""The provider sink as its own process (tests.support.provider_sinks), what it saw, and what it can take.
+"""The provider sink as its own process (tools.provider_sinks), what it saw, and what it can take.
 
 Arrival times are the sink's (``t_wall``, ``t_mono``: when the whole request had arrived), so rates and
 latencies are measured where the provider would see them, not in the notifier.
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.provider_sinks import SMS_AUTH, SinkClient, SinkProcess
+from tools.provider_sinks import SMS_AUTH, SinkClient, SinkProcess
 
 
 @contextlib.contextmanager

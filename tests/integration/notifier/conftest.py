@@ -21,7 +21,7 @@ from shared.contracts import Channel, MessageType, OfferIssuedV1
 from shared.contracts.topics import MEMBER_CONSENT, NOTIFICATION_STATUS
 from tests.integration.service_rig import ServiceRig
 from tests.stack import Stack
-from tests.support.provider_sinks import (
+from tools.provider_sinks import (
     SMS_AUTH,
     WEBHOOK_SECRET,
     WECHAT_APPID,

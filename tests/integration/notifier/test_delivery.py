@@ -16,7 +16,7 @@ from services.notifier.domain.messages import Contact
 from shared.contracts import Channel, MemberConsentV1, MessageType, NotificationReceiptV1
 from shared.signing import signed_headers
 from tests.integration.notifier.conftest import INBOUND_SECRET, NotifierRig, offer, phone_of, soon
-from tests.support.provider_sinks import SmtpSink
+from tools.provider_sinks import SmtpSink
 
 
 def _contacts(n: int, prefix: str = "m") -> list[Contact]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from services.notifier.domain.messages import Contact
 from tests.integration.notifier.conftest import NotifierRig, offer, phone_of, soon
-from tests.support.provider_sinks import SinkClient, SinkProcess
+from tools.provider_sinks import SinkClient, SinkProcess
 
 
 def _client(sink: SinkProcess) -> SinkClient:

@@ -30,7 +30,7 @@ from services.notifier.adapters.providers import (
 )
 from services.notifier.domain.messages import Accepted, Failure, FailureKind, RenderedMessage
 from shared.contracts import Channel, MessageType
-from tests.support.provider_sinks import (
+from tools.provider_sinks import (
     SMS_AUTH,
     WEBHOOK_SECRET,
     WECHAT_APPID,

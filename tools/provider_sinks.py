@@ -27,7 +27,7 @@ Faults, per route (``sms``, ``wechat_token``, ``wechat_send``, ``webhook``), for
 the provider sent it but the client never heard, which only the idempotency key keeps to one delivery.
 
 In-process: ``with ProviderSink() as sink:`` (a background thread with its own loop; ``sink.url``).
-As a process that outlives the service under test: ``python -m tests.support.provider_sinks --port 0
+As a process that outlives the service under test: ``python -m tools.provider_sinks --port 0
 --state-file F`` prints one JSON line ``{"url": ..., "port": ..., "pid": ...}`` when listening; ``SinkProcess``
 starts it and ``SinkClient`` drives it over the control API (``GET /_sink/deliveries``, ``GET /_sink/calls``,
 ``GET /_sink/stats``, ``POST /_sink/faults``, ``POST /_sink/reset``, ``POST /_sink/expire_tokens``,
@@ -880,7 +880,7 @@ class SinkProcess:
         self._argv = [
             sys.executable,
             "-m",
-            "tests.support.provider_sinks",
+            "tools.provider_sinks",
             "--port",
             str(port),
             "--state-file",
