@@ -54,7 +54,6 @@ from aiokafka import TopicPartition
 
 from bench.baseline import BaselineResult, run_baseline
 from bench.kafka_ops import (
-    KafkaProbe,
     Ranges,
     produce_all,
     produce_paced,
@@ -65,11 +64,11 @@ from bench.kafka_ops import (
 from bench.outputs import OutputWatcher
 from bench.report import LatencyResult, MachineFacts, Report, ThroughputResult, machine_facts, render, write_json
 from bench.rss import ProcessSampler
-from bench.service_bench.stack import service_pids
 from services.ingest.entrypoints.topology import CONSUMES, PUBLISHES
 from shared.settings import DEFAULT_HTTP_PORTS, Settings
 from shared.stack.readiness import kafka_version, postgres_version
-from tools.services import RunningService, spawn_service, stop_services, wait_ready
+from tools.kafka_probe import KafkaProbe
+from tools.services import RunningService, service_pids, spawn_service, stop_services, wait_ready
 from tools.upstream import realistic_mix
 
 INGEST_GROUP = "ingest"

@@ -7,68 +7,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from shared.contracts.envelope import KafkaRecord
-from shared.kafka.admin import describe_partitions
+from tools.kafka_probe import Offsets
 from tools.upstream import UpstreamRecord
 
-Offsets = dict[TopicPartition, int]
 # [start, end) offsets per partition: the records one phase produced.
 Ranges = dict[TopicPartition, tuple[int, int]]
 T = TypeVar("T")
-
-
-class KafkaProbe:
-    """One admin client and one group-less consumer, reused for every offset and lag query of a run."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-
-    async def start(self) -> None:
-        await self._admin.start()
-        await self._consumer.start()
-
-    async def close(self) -> None:
-        await self._consumer.stop()
-        await self._admin.close()
-
-    async def __aenter__(self) -> KafkaProbe:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def partitions(self, topics: Sequence[str]) -> list[TopicPartition]:
-        counts = await describe_partitions(self.bootstrap, topics)
-        missing = sorted(set(topics) - set(counts))
-        if missing:
-            raise RuntimeError(f"topics missing (run `make up`): {missing}")
-        return [TopicPartition(topic, p) for topic in topics for p in range(counts[topic])]
-
-    async def end_offsets(self, partitions: Sequence[TopicPartition]) -> Offsets:
-        return dict(await self._consumer.end_offsets(list(partitions)))
-
-    async def group_lag(self, group: str, partitions: Sequence[TopicPartition]) -> int:
-        """Records of ``partitions`` the group has not committed yet (uncommitted partitions count from the start)."""
-        committed = await self._admin.list_consumer_group_offsets(group, partitions=list(partitions))
-        ends = await self.end_offsets(partitions)
-        starts = await self._consumer.beginning_offsets(list(partitions))
-        lag = 0
-        for tp in partitions:
-            meta = committed.get(tp)
-            position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-            lag += max(0, ends[tp] - position)
-        return lag
-
-    async def group_members(self, group: str) -> int:
-        (response,) = await self._admin.describe_consumer_groups([group])
-        # DescribeGroupsResponse groups: (error_code, group, state, protocol_type, protocol, members)
-        return sum(len(described[5]) for described in response.groups)
 
 
 def ranges_between(before: Offsets, after: Offsets) -> Ranges:

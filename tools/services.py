@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -91,3 +92,15 @@ def stop_services(services: list[RunningService], timeout_s: float = 30.0) -> di
             service.process.kill()
             codes[service.name] = service.process.wait()
     return codes
+
+
+def service_pids(module: str) -> list[int]:
+    """Pids of running ``python -m <module>`` processes on this host."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if module.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+    return pids

@@ -17,7 +17,6 @@ from bench.campaigns.roundtrips import measure_roundtrips
 from bench.campaigns.stack import Bench, leave_others_be, reset
 from bench.campaigns.throughput import measure_throughput
 from bench.ingest_throughput import progress
-from bench.kafka_ops import KafkaProbe
 from bench.service_bench.drain import measure_baseline
 from bench.service_bench.profiler import profilers
 from bench.service_bench.runner import log_sections, machine, process_phases
@@ -25,6 +24,7 @@ from bench.service_bench.stack import empty_service_tables, preflight
 from services.campaigns.entrypoints.topology import CONSUMES
 from shared.contracts.topics import OFFER_ISSUED
 from shared.settings import Settings
+from tools.kafka_probe import KafkaProbe
 
 
 async def run(args: argparse.Namespace, command: str, stamp: str) -> dict[str, Any]:

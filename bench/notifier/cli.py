@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest_throughput import progress
-from bench.kafka_ops import KafkaProbe
 from bench.notifier.config import OUT_DIR, PHASES, TARGET_RATE_ACCURACY, TARGET_SENDS_PER_S
 from bench.notifier.phases import Bench, ratelimit, throughput
 from bench.notifier.sink import running_sink, sink_ceiling
@@ -23,6 +22,7 @@ from bench.service_bench.stack import empty_service_tables, preflight
 from bench.service_bench.table import machine_line, num, pct, profile_lines, target
 from services.notifier.entrypoints.topology import CONSUMES
 from shared.settings import Settings
+from tools.kafka_probe import KafkaProbe
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

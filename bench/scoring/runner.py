@@ -8,7 +8,6 @@ from functools import partial
 from typing import Any
 
 from bench.ingest_throughput import progress
-from bench.kafka_ops import KafkaProbe
 from bench.scoring.cleanup import cleanup
 from bench.scoring.history import Preloaded, preload
 from bench.scoring.latency import measure_latency
@@ -22,6 +21,7 @@ from bench.service_bench.runner import log_sections, machine, process_phases
 from bench.service_bench.stack import move_group_to_end, preflight
 from services.scoring.entrypoints.topology import CONSUMES
 from shared.settings import Settings
+from tools.kafka_probe import KafkaProbe
 
 
 async def run(args: argparse.Namespace, command: str, stamp: str) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from bench.ingest_throughput import new_run_id, progress
 from bench.scoring.config import GROUP, SWEEP_UNTIL
 from bench.scoring.figures import SweepFigures
 from bench.scoring.stack import Bench
-from bench.service_bench.stack import BenchAborted, service_pids
+from bench.service_bench.stack import BenchAborted
 from services.scoring.adapters.member_repository import COLUMNS
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from services.scoring.service_layer.sweeper import Sweeper, SweepSettings
 from shared.postgres.pool import create_pool
+from tools.services import service_pids
 
 
 def sweep_rows(prefix: str, count: int, until: datetime) -> Iterator[tuple[Any, ...]]:

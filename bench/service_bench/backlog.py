@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.kafka_ops import Offsets, Ranges, produce_kafka_records, produce_timed, ranges_between
+from bench.kafka_ops import Ranges, produce_kafka_records, produce_timed, ranges_between
 from bench.service_bench.stack import ServiceBench
 from shared.contracts import KafkaRecord
+from tools.kafka_probe import Offsets
 
 
 async def publish_backlog(bench: ServiceBench, records: Sequence[KafkaRecord], before: Offsets) -> tuple[Ranges, float]:

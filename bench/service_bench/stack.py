@@ -7,8 +7,6 @@ move its consumer group and count its unpublished outbox rows the same way: it i
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,10 +14,11 @@ from typing import Any, ClassVar
 import asyncpg
 from aiokafka import TopicPartition
 
-from bench.kafka_ops import KafkaProbe
 from shared.kafka.admin import commit_group_offsets
 from shared.postgres.service_schema import empty_tables
 from shared.settings import Settings
+from tools.kafka_probe import KafkaProbe
+from tools.services import service_pids
 
 
 class BenchAborted(Exception):
@@ -72,18 +71,6 @@ class ServiceBench:
 
     def runs(self, phase: str) -> bool:
         return phase not in self.args.skip
-
-
-def service_pids(module: str) -> list[int]:
-    """Pids of running ``python -m <module>`` processes on this host."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if module.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
-    return pids
 
 
 async def preflight(bench: ServiceBench) -> None:
