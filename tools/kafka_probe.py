@@ -47,14 +47,17 @@ class KafkaProbe:
 
     async def group_lag(self, group: str, partitions: Sequence[TopicPartition]) -> int:
         """Records of ``partitions`` the group has not committed yet (uncommitted partitions count from the start)."""
+        return sum((await self.lag_by_partition(group, partitions)).values())
+
+    async def lag_by_partition(self, group: str, partitions: Sequence[TopicPartition]) -> Offsets:
         committed = await self._admin.list_consumer_group_offsets(group, partitions=list(partitions))
         ends = await self.end_offsets(partitions)
         starts = await self._consumer.beginning_offsets(list(partitions))
-        lag = 0
+        lag = {}
         for tp in partitions:
             meta = committed.get(tp)
             position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-            lag += max(0, ends[tp] - position)
+            lag[tp] = max(0, ends[tp] - position)
         return lag
 
     async def group_members(self, group: str) -> int:

@@ -466,6 +466,8 @@ class _SinkApp:
         self.appid = appid
         self.app_secret = app_secret
         self.webhook_secret = webhook_secret.encode()
+        # The SMTP sink run alongside (``--smtp-port``), whose counts /_sink/stats adds.
+        self.mail: SmtpSink | None = None
         self.routes: dict[tuple[str, str], Handler] = {
             ("POST", "/sms/send"): self.sms,
             ("GET", "/cgi-bin/token"): self.wechat_token,
@@ -644,7 +646,10 @@ class _SinkApp:
         return JSONResponse(self.state.calls_snapshot(int(request.query_params.get("since", 0))))
 
     async def control_stats(self, request: Request) -> Response:
-        return JSONResponse(self.state.stats())
+        stats = self.state.stats()
+        if self.mail is not None:
+            stats["smtp"] = {"messages": len(self.mail.messages), "duplicates": self.mail.duplicates}
+        return JSONResponse(stats)
 
     async def control_faults(self, request: Request) -> Response:
         spec = await _json(request)
@@ -1112,6 +1117,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wechat-secret", default=WECHAT_SECRET)
     parser.add_argument("--webhook-secret", default=WEBHOOK_SECRET)
     parser.add_argument("--token-ttl", type=float, default=7200.0)
+    parser.add_argument("--smtp-port", type=int, default=None, help="also serve SMTP (STARTTLS offered) here")
+    parser.add_argument("--cert-dir", type=Path, default=None, help="where the SMTP sink writes its CA certificate")
     args = parser.parse_args(argv)
     sink = ProviderSink(
         host=args.host,
@@ -1124,16 +1131,28 @@ def main(argv: list[str] | None = None) -> None:
         token_ttl_s=args.token_ttl,
     )
 
+    mail = None
+    if args.smtp_port is not None:
+        mail = SmtpSink(host=args.host, port=args.smtp_port, cert_dir=args.cert_dir).start()
+        sink._routes.mail = mail
+
     async def run() -> None:
         serving = asyncio.create_task(sink.serve())
         while not sink._started.is_set() and not serving.done():
             await asyncio.sleep(0.01)
         for signum in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(signum, sink.stop)
-        print(json.dumps({"url": sink.url, "port": sink.port, "pid": os.getpid()}), flush=True)
+        where: dict[str, Any] = {"url": sink.url, "port": sink.port, "pid": os.getpid()}
+        if mail is not None:
+            where |= {"smtp_port": mail.port, "smtp_ca_file": str(mail.ca_file)}
+        print(json.dumps(where), flush=True)
         await serving
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if mail is not None:
+            mail.stop()
 
 
 if __name__ == "__main__":

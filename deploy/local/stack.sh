@@ -702,9 +702,26 @@ bootstrap() {
     (cd "$ROOT" && "$PY" -m shared.stack bootstrap) || die "bootstrap failed"
 }
 
+demo_down() {
+    # The services and provider sinks `make demo` left running: they hold the stack's connections.
+    local pidfile pid
+    for pidfile in "$STACK_DIR"/demo/*.pid; do
+        [[ -e "$pidfile" ]] || continue
+        pid="$(cat "$pidfile")"
+        if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'services\.|tools\.provider_sinks'; then
+            say "demo: stopping $(basename "$pidfile" .pid) (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$pidfile"
+    done
+}
+
 stack_down() {
     # Stop both even if one fails (die exits only its subshell); fail at the end.
     local rc=0
+    demo_down
     (kafka_down) || rc=1
     (pg_down) || rc=1
     return "$rc"

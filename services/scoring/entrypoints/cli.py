@@ -73,9 +73,14 @@ def fit(
 
 
 @app.command()
-def tiers() -> None:
-    """Recompute the RFM value-tier cut points from all buyers, as of now."""
-    cuts = _with_connection(lambda conn: model_repository.compute_cuts(conn, datetime.now(UTC)))
+def tiers(
+    as_of: Annotated[
+        str | None, typer.Option(help="Recency measured at this moment (ISO 8601); default now. For replays.")
+    ] = None,
+) -> None:
+    """Recompute the RFM value-tier cut points from all buyers."""
+    moment = _date(as_of)
+    cuts = _with_connection(lambda conn: model_repository.compute_cuts(conn, moment))
     if cuts is None:
         err.print("[yellow]no buyers yet: no cut points[/]")
         raise typer.Exit(1)

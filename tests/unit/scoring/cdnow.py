@@ -1,20 +1,20 @@
 """The CDNOW sample (Fader, Hardie & Lee 2005) that the published BG/NBD and Gamma-Gamma estimates come from.
 
-lifetimes ships it as CSVs (times in weeks, spend in dollars); they are read from its install
-directory directly, since ``lifetimes.datasets`` cannot be imported without pkg_resources.
+lifetimes ships it as CSVs (times in weeks, spend in dollars); ``tools.cdnow.datasets_dir`` finds them
+(the demo replays the raw transactions from the same folder).
 2,357 customers; 946 of them made at least one repeat purchase.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from tools.cdnow import datasets_dir
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,6 @@ class Cdnow:
     t_x: NDArray[np.float64]
     T: NDArray[np.float64]
     mean_spend: NDArray[np.float64]  # zbar: 0 when x = 0
-
-
-def datasets_dir() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("lifetimes (a dev dependency) is not installed: the CDNOW data comes with it")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets"
 
 
 @cache
