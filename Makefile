@@ -80,8 +80,19 @@ test-e2e: install ## End-to-end: the four services as processes against the real
 test: install ## Install, start the stack, run every gate and test, stop the stack
 	@bash deploy/local/run-tests.sh
 
-demo: up ## Start the stack and the four services, push events end to end, print what happened
-	$(PY) -m tools.demo
+# The demo's size and data: make demo MEMBERS=5000 MONTHS=6 SEED=3, or make demo DATA=cdnow.
+MEMBERS ?= 20000
+MONTHS ?= 12
+SEED ?= 7
+DATA ?= synthetic
+END ?=
+demo: up ## Generate a chain, run it through the four services, print the summary, write out/report.html
+	$(PY) -m tools.demo run --members $(MEMBERS) --months $(MONTHS) --seed $(SEED) --data $(DATA) $(if $(END),--end $(END))
+
+.PHONY: demo-screenshot
+demo-screenshot: $(VENV)/.synced ## Screenshot out/report.html into docs/ with headless Chromium from Debian
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(PY) -m tools.demo_report.screenshot out/report.html docs/demo-report.png
 
 .PHONY: bench-ingest
 bench-ingest: install ## Ingest benchmark on the running stack (make up first); ARGS="--events 20000 --memory-scaling"

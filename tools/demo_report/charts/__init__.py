@@ -1,0 +1,1 @@
+"""One module per chart family; each returns a ``Chart`` (inline SVG, title, caption)."""
