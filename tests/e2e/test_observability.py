@@ -18,7 +18,7 @@ import pytest
 
 from tests.stack import REPO_ROOT
 from tests.unit.test_observability_catalog import all_exprs, recording_rules, referenced_names
-from tools.demo import chat_events, publish
+from tools.demo.smoke import chat_events, publish
 from tools.services import RunningService, start_services, stop_services
 
 PORT_OFFSET = 1200

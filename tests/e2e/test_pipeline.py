@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from services.ingest.domain.identity import identifier, member_id_for
 from services.ingest.entrypoints.settings import IngestSettings
 from shared.contracts import derived_event_id
-from tools.demo import chat_events, publish
+from tools.demo.smoke import chat_events, publish
 from tools.services import start_services, stop_services
 
 # Ports away from a demo that may be running on the defaults.

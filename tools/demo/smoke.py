@@ -1,8 +1,7 @@
-"""``make demo`` (foundation version): the four services end to end on the local stack.
+"""A smoke run of the four services: a handful of chat events, one broken record and one duplicate.
 
-Starts the services, publishes a handful of chat events as the chain's app would (plus one
-broken record), waits until the notifier has reported on every offer, and prints what
-happened at each hop. The full demo (a generated retail chain, reports) replaces it.
+The e2e tests publish these; ``python -m tools.demo.smoke`` runs it on its own, printing what
+happened at each hop. The full demo is ``python -m tools.demo``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,38 @@
+"""Backfill files replayed with ingest's own CLI (``python -m services.ingest replay``), as an operator would.
+
+The CLI shows its own progress bar (bytes, rate, time left).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from tools.services import REPO_ROOT
+
+LAYOUTS = {".csv": "csv", ".jsonl": "jsonl", ".xml": "xml"}
+
+
+class ReplayFailed(RuntimeError):
+    """ingest's replay CLI refused a file: nothing more is replayed."""
+
+
+def backfill_files(folder: Path) -> list[Path]:
+    """The replay files in ``folder``, each named after its source format (``pos_receipt.jsonl``)."""
+    return sorted(p for p in folder.iterdir() if p.suffix in LAYOUTS and p.stat().st_size > 0)
+
+
+def replay_files(files: Sequence[Path], console: Console, source: str | None = None) -> int:
+    """Replay the files with ingest's CLI, one after another; the source is the file's stem unless given."""
+    for path in files:
+        name = source or path.stem
+        console.print(f"  file replay: [bold]{path.name}[/] as {name}")
+        command = [sys.executable, "-m", "services.ingest", "replay", str(path), "--source", name]
+        result = subprocess.run([*command, "--layout", LAYOUTS[path.suffix]], cwd=REPO_ROOT, check=False)
+        if result.returncode != 0:
+            raise ReplayFailed(f"`{' '.join(command)}` exited with {result.returncode}")
+    return len(files)

@@ -1,0 +1,126 @@
+"""How far each service has got: records done, consumer lag and unpublished outbox rows, sampled each second.
+
+The samples become the report's throughput and lag charts. ``wait_drained`` returns once every
+service has read all its input, published all its output and the notifier has nothing due: the
+pipeline is at rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import TopicPartition
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from shared.settings import SERVICE_NAMES, Settings
+from tools.demo.reset import INPUTS
+from tools.kafka_probe import KafkaProbe
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: dict[str, int]  # input records committed since the run began, per service
+    lag: dict[str, int]
+    outbox: dict[str, int]
+    notifier_due: int
+
+    @property
+    def at_rest(self) -> bool:
+        return not any(self.lag.values()) and not any(self.outbox.values()) and self.notifier_due == 0
+
+
+@dataclass
+class Watcher:
+    settings: Settings
+    published: Callable[[], int]  # records handed to ingest so far (by the publisher)
+    started: float = field(default_factory=time.monotonic)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    _probe: KafkaProbe | None = None
+    _partitions: dict[str, list[TopicPartition]] = field(default_factory=dict)
+    _starts: dict[str, dict[TopicPartition, int]] = field(default_factory=dict)
+    _pools: dict[str, asyncpg.Pool] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        """Note where each group stands now: ``done`` counts from here."""
+        self._probe = KafkaProbe(self.settings.kafka.bootstrap_servers)
+        await self._probe.start()
+        for service, topics in INPUTS.items():
+            self._partitions[service] = await self._probe.partitions([t.name for t in topics])
+            self._starts[service] = await self._committed(service)
+            self._pools[service] = await asyncpg.create_pool(self.settings.pg.dsn_for(service), min_size=1, max_size=1)
+
+    async def close(self) -> None:
+        for pool in self._pools.values():
+            await pool.close()
+        if self._probe is not None:
+            await self._probe.close()
+
+    async def _committed(self, service: str) -> dict[TopicPartition, int]:
+        assert self._probe is not None
+        ends = await self._probe.end_offsets(self._partitions[service])
+        lag_by_tp = await self._probe.lag_by_partition(service, self._partitions[service])
+        return {tp: ends[tp] - lag_by_tp[tp] for tp in self._partitions[service]}
+
+    async def sample(self) -> Progress:
+        done, lag, outbox = {}, {}, {}
+        for service in SERVICE_NAMES:
+            position = await self._committed(service)
+            done[service] = sum(position[tp] - self._starts[service].get(tp, 0) for tp in position)
+            assert self._probe is not None
+            ends = await self._probe.end_offsets(self._partitions[service])
+            lag[service] = sum(ends[tp] - position[tp] for tp in position)
+            outbox[service] = int(
+                await self._pools[service].fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            )
+        due = int(await self._pools["notifier"].fetchval("SELECT count(*) FROM sends WHERE due_at <= now()"))
+        progress = Progress(done, lag, outbox, due)
+        self.samples.append(
+            {
+                "t_s": round(time.monotonic() - self.started, 1),
+                "published": self.published(),
+                **{f"{s}_done": done[s] for s in SERVICE_NAMES},
+                "lag": dict(lag),
+            }
+        )
+        return progress
+
+    async def follow(self, until: asyncio.Event, every_s: float = 1.0) -> None:
+        """Sample until ``until`` is set (the publisher runs meanwhile)."""
+        while not until.is_set():
+            await self.sample()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(until.wait(), every_s)
+
+    async def wait_drained(self, console: Console, *, settle: int = 3, limit_s: float = 1800.0) -> float:
+        """Sample each second, showing a live table, until at rest ``settle`` times running; seconds waited."""
+        began = time.monotonic()
+        quiet = 0
+        with Live(console=console, refresh_per_second=2, transient=True) as live:
+            while quiet < settle:
+                if time.monotonic() - began > limit_s:
+                    raise TimeoutError(f"the pipeline did not drain within {limit_s:.0f} s: see out/logs/")
+                progress = await self.sample()
+                live.update(_table(progress, time.monotonic() - began))
+                quiet = quiet + 1 if progress.at_rest else 0
+                await asyncio.sleep(1.0)
+        return time.monotonic() - began
+
+
+def _table(progress: Progress, waited_s: float) -> Table:
+    table = Table(title=f"draining the pipeline… {waited_s:.0f} s", title_justify="left")
+    for column in ("service", "records done", "lag", "outbox"):
+        table.add_column(column, justify="right" if column != "service" else "left")
+    for service in SERVICE_NAMES:
+        table.add_row(
+            service, f"{progress.done[service]:,}", f"{progress.lag[service]:,}", f"{progress.outbox[service]:,}"
+        )
+    table.caption = f"notifier sends due now: {progress.notifier_due:,}"
+    return table
