@@ -15,11 +15,13 @@ when times are whole days.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import OptimizeResult
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from services.scoring.domain.optimise import minimise_log_params
@@ -28,6 +30,9 @@ FloatArray: TypeAlias = NDArray[np.float64]
 
 # Log-parameters are kept within this range while fitting so that exp() never overflows in a line search.
 _GRADIENT_TOLERANCE = 1e-4
+# log a and log b both above this: the homogeneous-dropout limit (see _settle_in_the_limit).
+_HOMOGENEOUS_LOG = 10.0
+_LIMIT_CAP_LOG = 15.0
 _LOG_PARAM_BOUND = 25.0
 
 
@@ -111,6 +116,8 @@ def fit(
 
     start = np.zeros(4) if initial is None else np.log([initial.r, initial.alpha / time_scale, initial.a, initial.b])
     result = minimise_log_params(negative_mean, start, _LOG_PARAM_BOUND, _GRADIENT_TOLERANCE)
+    if _is_homogeneous(result.x):
+        result = _settle_in_the_limit(negative_mean, result.x)
     _require_converged(result.x, result.jac, result.message)
     r, alpha_scaled, a, b = np.exp(result.x)
     fitted = BgNbdParams(float(r), float(alpha_scaled * time_scale), float(a), float(b))
@@ -224,9 +231,37 @@ def _log_likelihood_and_gradient(log_params: FloatArray, h: Histories) -> tuple[
     return float(w @ per_member), gradient
 
 
+def _is_homogeneous(log_params: FloatArray) -> bool:
+    return bool(log_params[2] > _HOMOGENEOUS_LOG and log_params[3] > _HOMOGENEOUS_LOG)
+
+
+def _settle_in_the_limit(
+    negative_mean: Callable[[FloatArray], tuple[float, FloatArray]], log_params: FloatArray
+) -> OptimizeResult:
+    """In the homogeneous-dropout limit, search again with a and b capped at e^``_LIMIT_CAP_LOG``.
+
+    Past that, their log-gamma terms carry rounding noise (about 1e-6 per member at e^20) that
+    stalls the line search before r and α are done. Below it the likelihood is smooth, and a Beta
+    with a + b that large is one dropout chance for everyone to within 1e-4: the limit itself.
+    """
+    cap = np.array([np.inf, np.inf, _LIMIT_CAP_LOG, _LIMIT_CAP_LOG])
+    start = log_params.copy()
+    # Keep the ratio a / (a + b) while bringing both under the cap.
+    start[2:] -= max(0.0, float(np.max(log_params[2:])) - _LIMIT_CAP_LOG)
+    return minimise_log_params(negative_mean, start, _LOG_PARAM_BOUND, _GRADIENT_TOLERANCE, upper=cap)
+
+
 def _require_converged(log_params: FloatArray, gradient: FloatArray, message: str) -> None:
-    """L-BFGS-B may stop on a line search at machine precision; only a non-stationary point is a failure."""
+    """L-BFGS-B may stop on a line search at machine precision; only a non-stationary point is a failure.
+
+    When a and b both grow without bound, every member shares one dropout chance p = a / (a + b):
+    the homogeneous-dropout limit, which a chain's data often sits in. Only their ratio is identified
+    there, so a and b held at their cap are an answer, not a failure.
+    """
+    homogeneous = _is_homogeneous(log_params)
     at_bound = np.abs(log_params) >= _LOG_PARAM_BOUND - 1e-6
+    if homogeneous:
+        at_bound[2:] = False  # capped on purpose: see _settle_in_the_limit
     if np.any(at_bound):
         raise ValueError(
             "the BG/NBD fit ran off to a degenerate limit (a parameter near 0 or infinity); the histories do"
