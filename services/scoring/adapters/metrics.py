@@ -14,6 +14,10 @@ CHURN_WARNINGS = Counter(
     "memberpulse_scoring_churn_warnings_total", "Members entering at_risk, counted once per reason", ["reason"]
 )
 SWEPT = Counter("memberpulse_scoring_swept_members_total", "Members reviewed by the sweeper")
+PARKED = Counter(
+    "memberpulse_scoring_reviews_parked_total",
+    "Members whose due review failed; parked (no review scheduled) until their next event",
+)
 SWEEP_DURATION = Histogram(
     "memberpulse_scoring_sweep_batch_duration_seconds",
     "Time to claim, evaluate and commit one sweep batch",

@@ -31,6 +31,8 @@ from shared.contracts import EngagementTier, Lifecycle
 # Reason codes (docs/scoring.md has the full table).
 OVERDUE = "overdue_vs_own_cadence"
 P_ALIVE_LOW = "p_alive_below_threshold"
+# A crossing further out than this (a century) is never: no review is scheduled for it.
+NEVER_AFTER_DAYS = 36_525.0
 ENGAGEMENT_DROP = "engagement_drop"
 LEFT_COMMUNITY = "left_community"
 UNFOLLOWED = "unfollowed"
@@ -97,9 +99,13 @@ def p_alive_falls_at(state: MemberState, policy: Policy) -> datetime | None:
         return None
     params, threshold = policy.model.bgnbd, policy.rules.lifecycle.p_alive_threshold
     t_x = days_between(state.first_purchase_at, state.last_purchase_at)
-    # P = 1 / (1 + a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)); solve P = threshold for T.
-    odds = (1.0 / threshold - 1.0) * (params.b + x - 1) / params.a
-    big_t = (params.alpha + t_x) * math.exp(math.log(odds) / (params.r + x)) - params.alpha
+    # P = 1 / (1 + a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)); solve P = threshold for T, in logs: a model
+    # that sees almost nobody lapse (a near 0) puts the crossing beyond any calendar.
+    log_odds = math.log(1.0 / threshold - 1.0) + math.log(params.b + x - 1) - math.log(params.a)
+    log_reach = math.log(params.alpha + t_x) + log_odds / (params.r + x)
+    if log_reach > math.log(NEVER_AFTER_DAYS):
+        return None
+    big_t = math.exp(log_reach) - params.alpha
     return after_days(state.first_purchase_at, max(big_t, t_x))
 
 

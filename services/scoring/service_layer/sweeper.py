@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.scoring.adapters import clock_repository, member_repository, metrics
 from services.scoring.domain.lifecycle import Transition, advance
+from services.scoring.domain.member import MemberState
+from services.scoring.domain.policy import Policy
 from services.scoring.service_layer.changes import commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
@@ -41,6 +43,17 @@ class SweepSettings:
     live_clock: bool = True
     # The input counts as quiet (live) after this long without records.
     quiet_after_s: float = 5.0
+
+
+def _review(state: MemberState, mark: datetime, policy: Policy) -> tuple[MemberState, list[Transition]]:
+    """One member's due reviews. A review that fails parks that member until its next event, so one
+    bad state cannot stop every other member's reviews (the batch would fail on it every round)."""
+    try:
+        return advance(state, mark, policy)
+    except (ArithmeticError, ValueError) as exc:
+        log.error("review failed; member parked until its next event", member_id=state.member_id, error=repr(exc))
+        metrics.PARKED.inc()
+        return replace(state, next_review_at=None), []
 
 
 class Sweeper:
@@ -82,7 +95,7 @@ class Sweeper:
             finals = []
             transitions: list[Transition] = []
             for state in due:
-                state, caused = advance(state, mark, policy)
+                state, caused = _review(state, mark, policy)
                 finals.append(state)
                 transitions += caused
             outgoing: list[KafkaRecord] = []

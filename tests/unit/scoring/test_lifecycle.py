@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from services.scoring.domain import lifecycle
+from services.scoring.domain.bgnbd import BgNbdParams
 from services.scoring.domain.events import apply_event
 from services.scoring.domain.lifecycle import Transition, advance
 from services.scoring.domain.member import MemberState
-from services.scoring.domain.policy import Policy
+from services.scoring.domain.policy import Policy, ScoringModel
 from shared.contracts import ChatKind, CommunityAction, Lifecycle, MemberEvent, PurchaseKind
 from tests.unit.scoring.events import chat, community, day, purchase
 
@@ -71,6 +73,18 @@ def test_p_alive_falling_below_the_threshold_is_a_churn_warning() -> None:
     assert state.lifecycle in (Lifecycle.AT_RISK, Lifecycle.DORMANT)
     reasons_seen = {r for r in lifecycle.warning_reasons(state, day(100), POLICY)}
     assert "p_alive_below_threshold" in reasons_seen
+
+
+def test_a_model_that_sees_almost_nobody_lapse_schedules_no_p_alive_review() -> None:
+    """A fit with a near 0 puts the P(alive) crossing centuries out: never, not a date overflow."""
+    nobody_lapses = dataclasses.replace(POLICY, model=ScoringModel(1, BgNbdParams(0.78, 55.0, 1e-9, 10_000.0)))
+    state = None
+    for event in [purchase(d) for d in (0, 9, 21)]:
+        state, _ = apply_event(state, event, nobody_lapses)
+    assert state is not None
+    assert lifecycle.p_alive_falls_at(state, nobody_lapses) is None
+    advanced, _ = advance(state, day(400), nobody_lapses)
+    assert advanced.next_review_at is None or advanced.next_review_at < day(40_000)
 
 
 def test_leaving_unfollowing_and_complaining_are_warnings_with_their_own_reasons() -> None:
