@@ -28,7 +28,7 @@ from tools.demo.figures import truth
 from tools.demo.publishing import LivePublisher
 from tools.demo.replay import backfill_files, replay_files
 from tools.demo.session import finish, open_session, pipeline_facts
-from tools.demo.steps import fit_and_rate, member_id_of_card, write_contacts
+from tools.demo.steps import fit_and_rate, fit_models, member_id_of_card, write_contacts
 from tools.simulate import ChainSpec, Route, Simulation, simulate
 
 SIM_DIR = config.OUT_DIR / "sim"
@@ -90,7 +90,6 @@ async def run(options: Options, console: Console) -> int:
         console.print(f"{publisher.published:,} records published live ({routes}); drained {waited:.0f} s later")
 
         console.rule("[bold]5. What happened")
-        fit_and_rate(console, spec.end)
         facts = await pipeline_facts(
             session,
             history_start,
@@ -98,6 +97,8 @@ async def run(options: Options, console: Console) -> int:
             planted_dlq=Counter(r.expect.removeprefix("dlq:") for r in sim.records if r.expect.startswith("dlq:")),
             duplicates_planted=sum(1 for r in sim.records if r.expect == "duplicate"),
         )
+        # After the figures are read: a new model reloaded now would change the states of members due later.
+        facts["_fit"] = await fit_models(console, settings, spec.end)
     finally:
         await session.watcher.close()
     churn_dates = {

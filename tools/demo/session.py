@@ -14,7 +14,6 @@ from typing import Any, cast
 import asyncpg
 from rich.console import Console
 
-from shared.contracts.topics import INGEST_DLQ
 from shared.settings import SERVICE_NAMES, Settings
 from tools.demo import config, processes
 from tools.demo.figures import campaigns, ingest, notifier, scoring
@@ -69,7 +68,7 @@ async def open_session(
     )
     console.print("services ready: " + ", ".join(f"{s.name} :{s.port}" for s in services))
     async with KafkaProbe(settings.kafka.bootstrap_servers) as probe:
-        dlq_start = await probe.end_offsets(await probe.partitions([INGEST_DLQ.name]))
+        dlq_start = await probe.end_offsets(await probe.partitions(list(ingest.DLQ_TOPICS)))
     published: dict[str, int] = {}
     watcher = Watcher(settings, published=lambda: sum(published.values()))
     await watcher.start()
@@ -105,7 +104,12 @@ async def pipeline_facts(
         delivered = await notifier.figures(conn, session.sink_url)
     finally:
         await conn.close()
-    dead = await ingest.dead_letters(settings.kafka.bootstrap_servers, session.dlq_start)
+    dead_by_service = await ingest.dead_letters(settings.kafka.bootstrap_servers, session.dlq_start)
+    dead = Counter({reason: n for (service, reason), n in dead_by_service.items() if service == "ingest"})
+    # Only ingest judges upstream input; a dead letter anywhere downstream is a bug the books must show.
+    downstream = Counter(
+        {f"{service}:{reason}": n for (service, reason), n in dead_by_service.items() if service != "ingest"}
+    )
     counters = ingest.counters(f"{config.service_url('ingest')}/metrics")
     planted = dict(planted_dlq or {})
     facts |= {
@@ -122,8 +126,9 @@ async def pipeline_facts(
         "accounting": accounting(
             decided["offers_issued"],
             delivered["offers"],
-            Counter(dead),
+            dead,
             planted,
+            downstream=downstream,
             duplicates_planted=duplicates_planted,
             duplicates_dropped=counters.get("records_duplicate", 0),
         ),

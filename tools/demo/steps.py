@@ -12,11 +12,15 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from rich.console import Console
 
 from services.ingest.domain.identity import identifier, member_id_for
 from services.ingest.entrypoints.settings import IngestSettings
+from shared.settings import Settings
+from tools.demo.figures import scoring
 from tools.services import REPO_ROOT
 
 CONTACT_COLUMNS = ("member_id", "phone", "email", "wechat_openid", "app_user_id", "locale", "time_zone")
@@ -74,3 +78,13 @@ def fit_and_rate(console: Console, until: datetime) -> None:
     moment = until.isoformat()
     cli(console, "scoring", "fit", "--until", moment, quiet=False)
     cli(console, "scoring", "tiers", "--as-of", moment)
+
+
+async def fit_models(console: Console, settings: Settings, until: datetime) -> dict[str, Any] | None:
+    """Fit on the whole history and read back the stored parameter set (full precision)."""
+    cli(console, "scoring", "fit", "--until", until.isoformat(), quiet=False)
+    conn = await asyncpg.connect(settings.pg.dsn_for("scoring"))
+    try:
+        return await scoring.latest_fit(conn)
+    finally:
+        await conn.close()

@@ -2,7 +2,8 @@
 
 - Every offer campaigns issued ends in the notifier as sent, failed, suppressed or still pending
   (deferred to a later moment): issued = sent + failed + suppressed + pending.
-- Every bad record the generator planted is in the dead-letter topic with the reason planted.
+- Every bad record the generator planted is in ingest's dead-letter topic with the reason planted,
+  and no downstream service dead-letters anything (their input is ingest's clean output).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def accounting(
     dead: Mapping[str, int],
     planted: Mapping[str, int],
     *,
+    downstream: Mapping[str, int],
     duplicates_planted: int,
     duplicates_dropped: int,
 ) -> dict[str, Any]:
@@ -36,7 +38,8 @@ def accounting(
         "balanced": offers_issued == settled == offers["total"],
         "dlq_seen": sum(dead.values()),
         "dlq_planted": sum(planted.values()),
-        "dlq_balanced": dict(dead) == {k: v for k, v in planted.items() if v},
+        "dlq_balanced": dict(dead) == {k: v for k, v in planted.items() if v} and not downstream,
+        "dlq_downstream": dict(downstream),
         "duplicates_planted": duplicates_planted,
         "duplicates_dropped": duplicates_dropped,
     }
@@ -128,7 +131,8 @@ def print_summary(facts: Mapping[str, Any], console: Console) -> bool:
     )
     console.print(
         f"{OK if books['dlq_balanced'] else NOT_OK} dead letters {books['dlq_seen']:,},"
-        f" planted {books['dlq_planted']:,};"
+        f" planted {books['dlq_planted']:,}; downstream services {sum(books['dlq_downstream'].values()):,}"
+        f" {books['dlq_downstream'] or ''};"
         f" duplicates planted {books['duplicates_planted']:,}, dropped by ingest {books['duplicates_dropped']:,}"
     )
     throughput = facts.get("throughput", {}).get("per_service", {})

@@ -1,8 +1,9 @@
 """How far each service has got: records done, consumer lag and unpublished outbox rows, sampled each second.
 
-The samples become the report's throughput and lag charts. ``wait_drained`` returns once every
-service has read all its input, published all its output and the notifier has nothing due: the
-pipeline is at rest.
+The samples become the report's throughput and lag charts. ``wait_drained`` returns once the
+pipeline is at rest: every service has read all its input and published all its output, scoring
+and campaigns have no timer due at their event-time watermark (reviews, replenishment dates,
+queued offers), and the notifier has nothing due now.
 """
 
 from __future__ import annotations
@@ -15,14 +16,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
 from shared.settings import SERVICE_NAMES, Settings
+from tools.demo.config import service_url
 from tools.demo.reset import INPUTS
 from tools.kafka_probe import KafkaProbe
+
+# Timers due at each service's own watermark (its gauge, in unix seconds): the work still to do
+# once the input is read, because event time has passed their moment.
+_DUE = {
+    "scoring": (
+        "memberpulse_scoring_watermark_timestamp_seconds",
+        ["SELECT count(*) FROM members WHERE next_review_at <= to_timestamp($1)"],
+    ),
+    "campaigns": (
+        "memberpulse_campaigns_watermark_timestamp_seconds",
+        [
+            "SELECT count(*) FROM members WHERE replenish_due_at <= to_timestamp($1)",
+            "SELECT count(*) FROM decisions WHERE outcome = 'queued' AND not_before <= to_timestamp($1)",
+        ],
+    ),
+}
+_NOTIFIER_DUE = "SELECT count(*) FROM sends WHERE due_at <= now()"
 
 
 @dataclass(frozen=True)
@@ -30,11 +51,11 @@ class Progress:
     done: dict[str, int]  # input records committed since the run began, per service
     lag: dict[str, int]
     outbox: dict[str, int]
-    notifier_due: int
+    due: dict[str, int]  # timers or sends due and not yet handled, per service
 
     @property
     def at_rest(self) -> bool:
-        return not any(self.lag.values()) and not any(self.outbox.values()) and self.notifier_due == 0
+        return not any(self.lag.values()) and not any(self.outbox.values()) and not any(self.due.values())
 
 
 @dataclass
@@ -80,7 +101,8 @@ class Watcher:
             outbox[service] = int(
                 await self._pools[service].fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             )
-        due = int(await self._pools["notifier"].fetchval("SELECT count(*) FROM sends WHERE due_at <= now()"))
+        due = {service: await self._timers_due(service) for service in _DUE}
+        due["notifier"] = int(await self._pools["notifier"].fetchval(_NOTIFIER_DUE))
         progress = Progress(done, lag, outbox, due)
         self.samples.append(
             {
@@ -91,6 +113,17 @@ class Watcher:
             }
         )
         return progress
+
+    async def _timers_due(self, service: str) -> int:
+        gauge, queries = _DUE[service]
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            text = (await http.get(f"{service_url(service)}/metrics")).text
+        watermark = next(
+            (s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == gauge), 0.0
+        )
+        if not watermark:
+            return 0
+        return sum([int(await self._pools[service].fetchval(query, watermark)) for query in queries])
 
     async def follow(self, until: asyncio.Event, every_s: float = 1.0) -> None:
         """Sample until ``until`` is set (the publisher runs meanwhile)."""
@@ -116,11 +149,15 @@ class Watcher:
 
 def _table(progress: Progress, waited_s: float) -> Table:
     table = Table(title=f"draining the pipeline… {waited_s:.0f} s", title_justify="left")
-    for column in ("service", "records done", "lag", "outbox"):
+    for column in ("service", "records done", "lag", "outbox", "due"):
         table.add_column(column, justify="right" if column != "service" else "left")
     for service in SERVICE_NAMES:
         table.add_row(
-            service, f"{progress.done[service]:,}", f"{progress.lag[service]:,}", f"{progress.outbox[service]:,}"
+            service,
+            f"{progress.done[service]:,}",
+            f"{progress.lag[service]:,}",
+            f"{progress.outbox[service]:,}",
+            f"{progress.due.get(service, 0):,}",
         )
-    table.caption = f"notifier sends due now: {progress.notifier_due:,}"
+    table.caption = "due: timers past the service's event-time watermark (scoring, campaigns), sends due now (notifier)"
     return table

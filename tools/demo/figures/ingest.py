@@ -1,4 +1,4 @@
-"""Ingest's figures: dead letters by reason (read back from ``ingest.dlq.v1``) and its counters from /metrics."""
+"""Dead letters of every service by reason (read back from the ``*.dlq.v1`` topics), and ingest's counters."""
 
 from __future__ import annotations
 
@@ -7,15 +7,25 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.contracts.topics import INGEST_DLQ
+from shared.contracts.topics import CAMPAIGNS_DLQ, INGEST_DLQ, NOTIFIER_DLQ, SCORING_DLQ
 from tools.kafka_probe import Offsets
 
+DLQ_TOPICS = {
+    spec.name: service
+    for service, spec in (
+        ("ingest", INGEST_DLQ),
+        ("scoring", SCORING_DLQ),
+        ("campaigns", CAMPAIGNS_DLQ),
+        ("notifier", NOTIFIER_DLQ),
+    )
+}
 
-async def dead_letters(bootstrap_servers: str, since: Offsets) -> Counter[str]:
-    """Dead letters published after ``since`` (the DLQ's end offsets when the run began), by reason."""
+
+async def dead_letters(bootstrap_servers: str, since: Offsets) -> Counter[tuple[str, str]]:
+    """Dead letters published after ``since`` (the DLQs' end offsets when the run began), by (service, reason)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -24,22 +34,18 @@ async def dead_letters(bootstrap_servers: str, since: Offsets) -> Counter[str]:
         consumer.assign(partitions)
         for tp in partitions:
             consumer.seek(tp, since[tp])
-        reasons: Counter[str] = Counter()
+        reasons: Counter[tuple[str, str]] = Counter()
         remaining = {tp for tp in partitions if ends[tp] > since[tp]}
         while remaining:
             for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
                 for record in records:
                     if record.offset < ends[tp]:
-                        reasons[json.loads(record.value)["error_code"]] += 1
+                        reasons[(DLQ_TOPICS[tp.topic], json.loads(record.value)["error_code"])] += 1
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
         return reasons
     finally:
         await consumer.stop()
-
-
-def dlq_partitions(count: int) -> list[TopicPartition]:
-    return [TopicPartition(INGEST_DLQ.name, p) for p in range(count)]
 
 
 def counters(metrics_url: str) -> dict[str, Any]:
