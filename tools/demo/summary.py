@@ -45,6 +45,13 @@ def accounting(
     }
 
 
+def _lead(days: float | None) -> str:
+    if days is None:
+        return "no warning anticipated a churn"
+    when = "before" if days >= 0 else "after"
+    return f"the median warning came {abs(days):.0f} days {when} the last purchase"
+
+
 def _counts(title: str, counts: Mapping[str, int], order: tuple[str, ...] = ()) -> str:
     keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
     total = sum(counts.values()) or 1
@@ -71,7 +78,7 @@ def print_summary(facts: Mapping[str, Any], console: Console) -> bool:
         console.print(
             f"planted churn recovered: precision {recovery['precision']:.0%}, recall {recovery['recall']:.0%} "
             f"({recovery['warned_and_churned']:,} of {recovery['warned']:,} warned members churned; "
-            f"{recovery['true_churners']:,} observable churners); median lead {recovery['median_lead_days']} days"
+            f"{recovery['true_churners']:,} observable churners); {_lead(recovery['median_lead_days'])}"
         )
 
     offers = Table("campaign", "trigger", "decided", "issued", "holdout", "suppressed", "queued", title="offers")

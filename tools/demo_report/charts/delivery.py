@@ -36,10 +36,14 @@ def outcomes(data: Sequence[Delivery]) -> Chart:
         legend_above(ax)
         svg = to_svg(fig, "delivery")
     total = sum(sum(c.values()) for c in counts.values())
+    reached = sum(c.get("sent", 0) + c.get("delivered", 0) for c in counts.values())
     delivered = sum(c.get("delivered", 0) for c in counts.values())
     failed = sum(c.get("failed", 0) for c in counts.values())
+    suppressed = sum(c.get("suppressed", 0) for c in counts.values())
     caption = (
-        f"{delivered:,} of {total:,} messages delivered ({share(delivered, total)}), {failed:,} failed "
-        f"({share(failed, total)}). Red is failure; grey was suppressed at send time (consent, quiet hours)."
+        f"{reached:,} of {total:,} messages reached the provider ({share(reached, total)}; {delivered:,} with a "
+        f"delivery receipt), {failed:,} failed ({share(failed, total)}) and {suppressed:,} were suppressed "
+        f"({share(suppressed, total)}): expired before they could be sent (a replayed year's offers mostly are), "
+        "or no consent or contact point. Red is failure."
     )
     return Chart("delivery", "Delivery outcomes per channel", svg, caption)
