@@ -137,7 +137,8 @@ def test_the_shipped_defaults_load_and_cover_every_trigger_kind() -> None:
 def test_the_welcome_default_keeps_the_end_to_end_greeting() -> None:
     welcome = {c.id: c for c in load_folder(DEFAULTS)}["welcome"]
     assert welcome.message_type is MessageType.GREETING
-    assert welcome.channels == (Channel.WECHAT, Channel.SMS)
+    # WeChat first, then email, then SMS: the e2e and demo runs greet over whichever the member has.
+    assert welcome.channels == (Channel.WECHAT, Channel.EMAIL, Channel.SMS)
     assert (welcome.priority, welcome.holdout_pct, welcome.cooldown_days) == (10, 0, 0)
     assert welcome.offer.template == "welcome"
 
