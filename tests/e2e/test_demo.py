@@ -74,9 +74,9 @@ def test_the_demo_balances_its_books_and_a_seed_gives_the_same_run_twice(demo_en
     # What ingest makes of the generated records is exact: same records in, same verdicts out.
     assert again["ingest_counters"] == facts["ingest_counters"]
     assert again["dlq"] == facts["dlq"]
-    # Downstream, a few decisions depend on how the partitions interleave (cross-sell affinity is
-    # learnt from everyone's purchases read so far; an identity merge lands before or after a
-    # member's next event), so the figures agree closely rather than exactly: docs/demo.md.
+    # Downstream, a few decisions depend on how the partitions interleave (a purchase folded in at
+    # the member's clock after a later chat event can cross a value-tier boundary), so the figures
+    # agree closely rather than exactly: docs/demo.md.
     for view in ("engagement", "lifecycle", "value"):
         _close(again["members_now"][view], facts["members_now"][view])
     _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from tools.demo import processes
+from tools.demo.session import FACTS, OthersRunning
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
 
@@ -31,17 +32,28 @@ def run(
 ) -> None:
     """Run the demo; the stack and the services keep running afterwards."""
     console = Console()
+    # A failed run must not leave the previous run's figures looking like its own.
+    FACTS.unlink(missing_ok=True)
+    try:
+        code = _run(data, members, months, seed, end, console)
+    except OthersRunning as exc:
+        console.print(f"[red]{exc}[/]")
+        code = 2
+    raise typer.Exit(code)
+
+
+def _run(data: str, members: int, months: int, seed: int, end: str | None, console: Console) -> int:
     if data == "cdnow":
         from tools.demo.cdnow_run import run_cdnow
 
-        raise typer.Exit(asyncio.run(run_cdnow(console)))
+        return asyncio.run(run_cdnow(console))
     if data != "synthetic":
         console.print(f"[red]unknown DATA {data!r}[/]: use synthetic (the default) or cdnow")
-        raise typer.Exit(2)
+        return 2
     from tools.demo.run import Options
     from tools.demo.run import run as run_demo
 
-    raise typer.Exit(asyncio.run(run_demo(Options(members, months, seed, _midnight(end)), console)))
+    return asyncio.run(run_demo(Options(members, months, seed, _midnight(end)), console))
 
 
 @app.command()

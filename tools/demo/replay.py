@@ -21,9 +21,21 @@ class ReplayFailed(RuntimeError):
     """ingest's replay CLI refused a file: nothing more is replayed."""
 
 
+# Till receipts first: they carry card and phone together, which is what links a member's web orders
+# (customer id and phone) to their card. Web orders replayed before them would each make a member
+# that has to merge into the card's later.
+REPLAY_ORDER = ("purchases_csv", "pos_receipt", "ecom_order", "chat_json", "wecom_archive", "wechat_oa")
+
+
 def backfill_files(folder: Path) -> list[Path]:
-    """The replay files in ``folder``, each named after its source format (``pos_receipt.jsonl``)."""
-    return sorted(p for p in folder.iterdir() if p.suffix in LAYOUTS and p.stat().st_size > 0)
+    """The replay files in ``folder``, each named after its source format (``purchases_csv.csv``), tills first."""
+    found = [p for p in folder.iterdir() if p.suffix in LAYOUTS and p.stat().st_size > 0]
+
+    def rank(path: Path) -> tuple[int, str]:
+        known = path.stem in REPLAY_ORDER
+        return (REPLAY_ORDER.index(path.stem) if known else len(REPLAY_ORDER), path.name)
+
+    return sorted(found, key=rank)
 
 
 def replay_files(files: Sequence[Path], console: Console, source: str | None = None) -> int:

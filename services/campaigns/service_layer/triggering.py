@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.campaigns.adapters import (
@@ -75,8 +75,24 @@ async def purchase_candidates(
     cross_sell = of_kind(campaigns, TriggerKind.CROSS_SELL)
     if not cross_sell:
         return out
-    until = max(b.at for b in baskets)
-    since = until - timedelta(days=settings.affinity_window_days)
+    by_day: dict[date, list[Basket]] = {}
+    for basket in baskets:
+        by_day.setdefault(basket.at.date(), []).append(basket)
+    for day, todays in sorted(by_day.items()):
+        out += await _cross_sell_on(conn, day, todays, cross_sell, settings)
+    return out
+
+
+async def _cross_sell_on(
+    conn: Any, day: date, baskets: Sequence[Basket], cross_sell: Sequence[Versioned], settings: DecidingSettings
+) -> list[Candidate]:
+    """Cross-sell for one day's baskets, from what was learnt over the window's closed days.
+
+    Closed days only: how much of today the other partitions have already counted depends on how
+    far each has been read, so a replay would not decide as live did. Yesterday and before are in.
+    """
+    until = datetime.combine(day - timedelta(days=1), time(), tzinfo=UTC)
+    since = until - timedelta(days=settings.affinity_window_days - 1)
     bought = set().union(*(b.categories for b in baskets))
     counts = await affinity_repository.window_counts(conn, bought, since, until)
 
@@ -89,6 +105,7 @@ async def purchase_candidates(
     def top_sku(category: str, exclude: Collection[str]) -> str | None:
         return next((sku for sku in sellers.get(category, ()) if sku not in exclude), None)
 
+    out: list[Candidate] = []
     for basket in baskets:
         out += cross_sell_candidates(basket, cross_sell, complements_of, top_sku)
     return out
