@@ -77,7 +77,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from services.ingest.domain.signatures import Unauthenticated, verify_hmac
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ROUTES = ("sms", "wechat_token", "wechat_send", "webhook")
 SMS_AUTH = "Bearer sink-sms-token"
