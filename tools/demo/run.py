@@ -107,6 +107,14 @@ async def run(options: Options, console: Console) -> int:
         if person.get("kind") == "card_member"
     }
     facts["churn_recovery"] = truth.churn_recovery(churn_dates, facts["_warnings"], spec.end)
+    stayed = {
+        member_id_of_card(person["card_no"]): person["chat_habit"]
+        for person in sim.truth
+        if person.get("kind") == "card_member"
+        and person.get("churned_at") is None
+        and person.get("chat_habit") not in (None, "none")
+    }
+    facts["habit_recovery"] = truth.habit_recovery(stayed, facts["_tiers"])
     if fit := facts["_fit"]:
         facts["bgnbd"] = {
             "fitted": {k: fit["bgnbd"].get(k) for k in ("r", "alpha", "a", "b", "log_likelihood")},

@@ -92,6 +92,7 @@ async def pipeline_facts(
         facts |= await scoring.now(conn)
         facts["_fit"] = await scoring.latest_fit(conn)
         facts["_warnings"] = await scoring.warnings_by_member(conn)
+        facts["_tiers"] = await scoring.tiers_by_member(conn)
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("campaigns"))

@@ -81,6 +81,16 @@ def print_summary(facts: Mapping[str, Any], console: Console) -> bool:
             f"{recovery['true_churners']:,} observable churners); {_lead(recovery['median_lead_days'])}"
         )
 
+    habits = facts.get("habit_recovery")
+    if habits:
+        tiers = ("active", "participant", "lurker", "silent")
+        table = Table("planted habit (members who stayed)", *tiers, title="chat habits recovered as engagement tiers")
+        for habit in tiers:
+            row = habits.get(habit, {})
+            total = sum(row.values()) or 1
+            table.add_row(habit, *(f"{row.get(t, 0):,} ({100 * row.get(t, 0) / total:.0f}%)" for t in tiers))
+        console.print(table)
+
     offers = Table("campaign", "trigger", "decided", "issued", "holdout", "suppressed", "queued", title="offers")
     for row in facts.get("offers_by_kind", []):
         offers.add_row(

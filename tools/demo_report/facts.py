@@ -211,6 +211,7 @@ class Facts(TypedDict, total=False):
     lifecycle_flows: list[LifecycleFlow]
     churn_warnings_over_time: ChurnWarningsOverTime
     churn_recovery: ChurnRecovery
+    habit_recovery: dict[str, dict[str, int]]  # planted chat habit -> final engagement tier -> members (never churned)
     members_now: MembersNow
     churn_reasons_now: dict[str, int]  # reason code -> members at_risk for it at the end
     offers_by_kind: list[OffersByKind]

@@ -106,6 +106,12 @@ def sample_facts() -> Facts:
                 "complaint": _curve(1, 6, 2, 5.0),
             },
         },
+        "habit_recovery": {
+            "active": {"active": 310, "participant": 74, "lurker": 9},
+            "participant": {"active": 22, "participant": 1_240, "lurker": 301, "silent": 40},
+            "lurker": {"participant": 96, "lurker": 2_410, "silent": 388},
+            "silent": {"lurker": 15, "silent": 3_902},
+        },
         "churn_recovery": {
             "true_churners": 1_150,
             "warned": 2_590,

@@ -123,6 +123,30 @@ def members_now(data: MembersNow) -> Block:
     return Block("Members at the end of the run", "tables", tables=tables)
 
 
+def habit_recovery(data: Mapping[str, Mapping[str, int]]) -> Block:
+    """Planted chat habit (rows) against the engagement tier scoring ended with (columns), as row shares."""
+    rows = []
+    for habit in [h for h in ENGAGEMENT_ORDER if h in data]:
+        counts = data[habit]
+        total = sum(counts.values()) or 1
+        rows.append(
+            (
+                Cell(habit),
+                *(
+                    Cell(f"{counts.get(t, 0):,} ({100 * counts.get(t, 0) / total:.0f}%)", "num")
+                    for t in ENGAGEMENT_ORDER
+                ),
+            )
+        )
+    table = Table(
+        ("planted habit", *ENGAGEMENT_ORDER),
+        tuple(rows),
+        caption="Members the generator gave each chat habit and who never churned, by the tier scoring ended with.",
+        numeric=(False, *(True for _ in ENGAGEMENT_ORDER)),
+    )
+    return Block("Did scoring recover the planted chat habits?", "tables", tables=(table,))
+
+
 def churn_reasons_now(data: Mapping[str, int]) -> Block:
     table = _counts("reason", data, ())
     return Block("Members at risk now, by reason", "tables", tables=(table,))

@@ -87,6 +87,11 @@ def sections(facts: Facts) -> tuple[Section, ...]:
                     tiers_data and tiers_data.get("value") and tiers_data,
                     tiers.value_over_time,
                 ),
+                _block(
+                    "Did scoring recover the planted chat habits?",
+                    f.get("habit_recovery"),
+                    tables.habit_recovery,
+                ),
             ),
         ),
         Section(

@@ -97,6 +97,12 @@ async def latest_fit(conn: Any) -> dict[str, Any] | None:
     return {"version": row["version"], "data_until": row["data_until"], "members": row["members"], "bgnbd": bgnbd}
 
 
+async def tiers_by_member(conn: Any) -> dict[str, str]:
+    """Each member's engagement tier at the end."""
+    rows = await conn.fetch("SELECT member_id, engagement_tier FROM members WHERE merged_into IS NULL")
+    return {r["member_id"]: r["engagement_tier"] for r in rows}
+
+
 async def warnings_by_member(conn: Any) -> dict[str, list[datetime]]:
     """Every moment each member entered at_risk."""
     return {r["member_id"]: list(r["warned_at"]) for r in await conn.fetch(_FIRST_WARNINGS)}

@@ -50,3 +50,18 @@ def churn_recovery(
         "median_lead_days": round(statistics.median(leads), 1) if leads else None,
         "definition": DEFINITION,
     }
+
+
+def habit_recovery(habits: Mapping[str, str], tiers: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    """Planted chat habit → the engagement tiers scoring ended with, for members who never churned.
+
+    ``habits``: member id → planted habit (active, participant, lurker, silent; members outside
+    every community are left out). ``tiers``: member id → engagement tier at the end.
+    """
+    matrix: dict[str, dict[str, int]] = {}
+    for member, habit in habits.items():
+        tier = tiers.get(member)
+        if tier is not None:
+            row = matrix.setdefault(habit, {})
+            row[tier] = row.get(tier, 0) + 1
+    return {habit: dict(sorted(row.items())) for habit, row in sorted(matrix.items())}
