@@ -94,6 +94,10 @@ demo-screenshot: $(VENV)/.synced ## Screenshot out/report.html into docs/ with h
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(PY) -m tools.demo_report.screenshot out/report.html docs/demo-report.png
 
+.PHONY: bench-pipeline
+bench-pipeline: up ## The four services end to end on a generated chain (as make demo); ARGS="--members 5000"
+	$(PY) -m bench.pipeline_throughput $(ARGS)
+
 .PHONY: bench-ingest
 bench-ingest: install ## Ingest benchmark on the running stack (make up first); ARGS="--events 20000 --memory-scaling"
 	$(PY) -m bench.ingest_throughput $(ARGS)
