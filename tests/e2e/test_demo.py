@@ -74,13 +74,14 @@ def test_the_demo_balances_its_books_and_a_seed_gives_the_same_run_twice(demo_en
     # What ingest makes of the generated records is exact: same records in, same verdicts out.
     assert again["ingest_counters"] == facts["ingest_counters"]
     assert again["dlq"] == facts["dlq"]
-    # Downstream, a few decisions depend on how the partitions interleave (a purchase folded in at
-    # the member's clock after a later chat event can cross a value-tier boundary), so the figures
-    # agree closely rather than exactly: docs/demo.md.
+    # Downstream, some decisions depend on timing (campaigns act on the latest state scoring has
+    # published when a purchase arrives, and in a replay how far scoring lags varies), so the
+    # figures agree closely rather than exactly: docs/demo.md.
     for view in ("engagement", "lifecycle", "value"):
         _close(again["members_now"][view], facts["members_now"][view])
-    _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"))
-    _close(_by_campaign(again, "issued"), _by_campaign(facts, "issued"))
+    issued = (again["accounting"]["offers_issued"], facts["accounting"]["offers_issued"])
+    assert abs(issued[0] - issued[1]) <= 0.05 * max(issued), issued
+    _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"), share=0.25, floor=15)
 
 
 def _by_campaign(facts: dict[str, Any], column: str) -> dict[str, int]:
