@@ -50,15 +50,19 @@ class KafkaProbe:
         return sum((await self.lag_by_partition(group, partitions)).values())
 
     async def lag_by_partition(self, group: str, partitions: Sequence[TopicPartition]) -> Offsets:
-        committed = await self._admin.list_consumer_group_offsets(group, partitions=list(partitions))
+        positions = await self.positions(group, partitions)
         ends = await self.end_offsets(partitions)
+        return {tp: max(0, ends[tp] - positions[tp]) for tp in partitions}
+
+    async def positions(self, group: str, partitions: Sequence[TopicPartition]) -> Offsets:
+        """Where the group stands on each partition: its committed offset, or the log start without one."""
+        committed = await self._admin.list_consumer_group_offsets(group, partitions=list(partitions))
         starts = await self._consumer.beginning_offsets(list(partitions))
-        lag = {}
+        found = {}
         for tp in partitions:
             meta = committed.get(tp)
-            position = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-            lag[tp] = max(0, ends[tp] - position)
-        return lag
+            found[tp] = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+        return found
 
     async def group_members(self, group: str) -> int:
         (response,) = await self._admin.describe_consumer_groups([group])

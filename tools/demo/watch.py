@@ -68,6 +68,7 @@ class Watcher:
     _partitions: dict[str, list[TopicPartition]] = field(default_factory=dict)
     _starts: dict[str, dict[TopicPartition, int]] = field(default_factory=dict)
     _pools: dict[str, asyncpg.Pool] = field(default_factory=dict)
+    _http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=5.0))
 
     async def start(self) -> None:
         """Note where each group stands now: ``done`` counts from here."""
@@ -79,6 +80,7 @@ class Watcher:
             self._pools[service] = await asyncpg.create_pool(self.settings.pg.dsn_for(service), min_size=1, max_size=1)
 
     async def close(self) -> None:
+        await self._http.aclose()
         for pool in self._pools.values():
             await pool.close()
         if self._probe is not None:
@@ -86,18 +88,16 @@ class Watcher:
 
     async def _committed(self, service: str) -> dict[TopicPartition, int]:
         assert self._probe is not None
-        ends = await self._probe.end_offsets(self._partitions[service])
-        lag_by_tp = await self._probe.lag_by_partition(service, self._partitions[service])
-        return {tp: ends[tp] - lag_by_tp[tp] for tp in self._partitions[service]}
+        return await self._probe.positions(service, self._partitions[service])
 
     async def sample(self) -> Progress:
+        assert self._probe is not None
         done, lag, outbox = {}, {}, {}
         for service in SERVICE_NAMES:
             position = await self._committed(service)
             done[service] = sum(position[tp] - self._starts[service].get(tp, 0) for tp in position)
-            assert self._probe is not None
             ends = await self._probe.end_offsets(self._partitions[service])
-            lag[service] = sum(ends[tp] - position[tp] for tp in position)
+            lag[service] = sum(max(0, ends[tp] - position[tp]) for tp in position)
             outbox[service] = int(
                 await self._pools[service].fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             )
@@ -116,8 +116,7 @@ class Watcher:
 
     async def _timers_due(self, service: str) -> int:
         gauge, queries = _DUE[service]
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            text = (await http.get(f"{service_url(service)}/metrics")).text
+        text = (await self._http.get(f"{service_url(service)}/metrics")).text
         watermark = next(
             (s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == gauge), 0.0
         )
