@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,15 @@ def cli(console: Console, service: str, *args: str, quiet: bool = True) -> str:
     return result.stdout
 
 
+@cache
+def _ingest_salt() -> bytes:
+    """The running ingest's PII salt: read once, not once per card (the demo maps 20,000 cards, thrice)."""
+    return IngestSettings().pii_salt.get_secret_value().encode()
+
+
 def member_id_of_card(card_no: str) -> str:
     """The member id ingest gives a member first named by this card (same salt as the running ingest)."""
-    salt = IngestSettings().pii_salt.get_secret_value().encode()
-    return member_id_for(identifier("card_no", card_no, salt))
+    return member_id_for(identifier("card_no", card_no, _ingest_salt()))
 
 
 def write_contacts(rows: Iterable[Mapping[str, str | None]], path: Path) -> int:
