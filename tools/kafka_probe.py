@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.kafka.admin import describe_partitions
@@ -68,3 +68,27 @@ class KafkaProbe:
         (response,) = await self._admin.describe_consumer_groups([group])
         # DescribeGroupsResponse groups: (error_code, group, state, protocol_type, protocol, members)
         return sum(len(described[5]) for described in response.groups)
+
+
+async def records_between(bootstrap: str, since: Offsets) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record published after ``since`` (offsets noted at the start of a run) up to the end offsets now."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_partition_fetch_bytes=8 << 20
+    )
+    await consumer.start()
+    try:
+        partitions = list(since)
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > since[tp]}
+        consumer.assign(sorted(remaining, key=lambda tp: (tp.topic, tp.partition)))
+        for tp in remaining:
+            consumer.seek(tp, since[tp])
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        while remaining:
+            for tp, records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).items():
+                found += [record for record in records if record.offset < ends[tp]]
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        return found
+    finally:
+        await consumer.stop()

@@ -446,6 +446,16 @@ kafka_down() {
     say "kafka: stopped"
 }
 
+# The chaos suite's broker crash: SIGKILL, no clean shutdown (the next start recovers the logs).
+kafka_kill() {
+    local pid
+    pid="$(kafka_pid)"
+    [[ -n "$pid" ]] || die "kafka: not running"
+    kill -KILL "$pid"
+    while pid_alive "$pid"; do sleep 0.1; done
+    say "kafka: killed (pid $pid)"
+}
+
 kafka_status() {
     local pid ready="not-ready" running="stopped" rc=1 out="$STACK_DIR/.probe-kafka-status.out"
     pid="$(kafka_pid)"
@@ -661,6 +671,14 @@ pg_down() {
     say "postgres: stopped"
 }
 
+# The chaos suite's database crash: an immediate stop is a crash to Postgres (WAL recovery on the next start).
+pg_crash() {
+    [[ -n "$(pg_pid)" ]] || die "postgres: not running"
+    pg_resolve_bin
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 9>&- || die "postgres: immediate stop failed"
+    say "postgres: crashed (immediate stop)"
+}
+
 pg_status() {
     local pid ready="not-ready" running="stopped" rc=1 version="-" out="$STACK_DIR/.probe-postgres-status.out"
     local rss="-" total_kb=0 p kb
@@ -736,7 +754,7 @@ stack_status() {
 
 usage() {
     cat >&2 <<EOF
-usage: $0 up|down|status|clean|kafka-up|kafka-down|kafka-fetch|pg-up|pg-down
+usage: $0 up|down|status|clean|kafka-up|kafka-down|kafka-kill|kafka-fetch|pg-up|pg-down|pg-crash
 EOF
     exit 2
 }
@@ -766,9 +784,11 @@ main() {
             ;;
         kafka-up) kafka_up ;;
         kafka-down) kafka_down ;;
+        kafka-kill) kafka_kill ;;
         kafka-fetch) kafka_fetch ;;
         pg-up) pg_up ;;
         pg-down) pg_down ;;
+        pg-crash) pg_crash ;;
         *) usage ;;
     esac
 }

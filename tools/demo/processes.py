@@ -28,7 +28,7 @@ class Sinks:
     smtp_ca_file: Path
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     log = (LOG_DIR / f"{name}.log").open("ab")
@@ -49,7 +49,7 @@ def start_sinks() -> Sinks:
     ready = STATE_DIR / "sinks.json"
     ready.unlink(missing_ok=True)
     argv = ["-m", "tools.provider_sinks", "--port", str(SINK_PORT), "--smtp-port", str(SMTP_PORT)]
-    process = _spawn("sinks", [*argv, "--cert-dir", str(STATE_DIR)], {})
+    process = spawn("sinks", [*argv, "--cert-dir", str(STATE_DIR)], {})
     deadline = time.monotonic() + 20
     log = LOG_DIR / "sinks.log"
     while time.monotonic() < deadline:
@@ -63,12 +63,25 @@ def start_sinks() -> Sinks:
     raise TimeoutError("the provider sinks did not start within 20 s")
 
 
-def start_services(env: dict[str, str]) -> list[RunningService]:
-    services = []
-    for name in SERVICE_NAMES:
-        port = DEFAULT_HTTP_PORTS[name]
-        process = _spawn(name, ["-m", f"services.{name}"], {**env, "MP_HTTP_PORT": str(port)})
-        services.append(RunningService(name, port, process, LOG_DIR / f"{name}.log"))
+def replica_name(service: str, index: int) -> str:
+    """``ingest`` for the first replica, ``ingest-2`` for the second: its pid file and log."""
+    return service if index == 0 else f"{service}-{index + 1}"
+
+
+def replica_port(service: str, index: int) -> int:
+    """The service's usual port for the first replica, 100 more for each next one."""
+    return DEFAULT_HTTP_PORTS[service] + 100 * index
+
+
+def spawn_replica(service: str, index: int, env: dict[str, str]) -> RunningService:
+    name, port = replica_name(service, index), replica_port(service, index)
+    process = spawn(name, ["-m", f"services.{service}"], {**env, "MP_HTTP_PORT": str(port)})
+    return RunningService(name, port, process, LOG_DIR / f"{name}.log")
+
+
+def start_services(env: dict[str, str], replicas: int = 1) -> list[RunningService]:
+    """Every service, ``replicas`` processes each (one consumer group per service), ready to work."""
+    services = [spawn_replica(name, index, env) for index in range(replicas) for name in SERVICE_NAMES]
     wait_ready(services, timeout_s=120.0)
     return services
 

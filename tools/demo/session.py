@@ -24,6 +24,7 @@ from tools.demo.watch import Watcher
 from tools.demo_report import write_report
 from tools.demo_report.facts import Facts
 from tools.kafka_probe import KafkaProbe, Offsets
+from tools.services import RunningService
 
 REPORT = config.OUT_DIR / "report.html"
 # The same facts as JSON: for scripts, and for checking that a seed gives the same run twice.
@@ -41,10 +42,18 @@ class Session:
     dlq_start: Offsets
     sink_url: str
     published: dict[str, int]  # records handed to ingest, by path; the watcher samples their sum
+    services: list[RunningService]
+    service_env: dict[str, str]  # what the services were started with: to start one again the same way
 
 
 async def open_session(
-    console: Console, settings: Settings, stores: Path, products: Path, contacts: Path | None
+    console: Console,
+    settings: Settings,
+    stores: Path,
+    products: Path,
+    contacts: Path | None,
+    *,
+    replicas: int = 1,
 ) -> Session:
     """Stop an earlier demo, empty the services' tables, load reference data, start sinks and services."""
     if others := processes.running_elsewhere():
@@ -62,7 +71,8 @@ async def open_session(
         + (", contacts into the notifier" if contacts else "")
     )
     sinks = processes.start_sinks()
-    services = processes.start_services(config.service_env(sinks.smtp_ca_file))
+    service_env = config.service_env(sinks.smtp_ca_file)
+    services = processes.start_services(service_env, replicas)
     console.print(
         f"provider sinks: {sinks.url} (SMS gateway, WeChat API, app webhook), smtp://127.0.0.1:{sinks.smtp_port}"
     )
@@ -72,7 +82,7 @@ async def open_session(
     published: dict[str, int] = {}
     watcher = Watcher(settings, published=lambda: sum(published.values()))
     await watcher.start()
-    return Session(settings, watcher, dlq_start, sinks.url, published)
+    return Session(settings, watcher, dlq_start, sinks.url, published, services, service_env)
 
 
 async def pipeline_facts(

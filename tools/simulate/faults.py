@@ -1,12 +1,13 @@
 """A sprinkling of what real upstreams also send: malformed records and exact re-sends.
 
-Malformed records (about 0.2 %) are damaged copies of real ones, in the families of
-``tools.upstream.bad_records`` (the 1 MB ``too_large`` case is left out), each with the rejection
-code ingest gives it. They travel only where a bad record can travel alone: Kafka, and the JSON
-Lines backfill files. Never over HTTP (the web shop validates its own orders) and never inside the
-XML or CSV files, where one bad record would spoil the file for the replay tool. Duplicates
-(about 1 %) are the same bytes sent again a little later on the same route; they are kept out of
-the CSV export, where a receipt's rows appearing twice would make one receipt with doubled lines.
+Malformed records (``ChainSpec.bad_share`` of the good ones, 0.2 % by default) are damaged copies of
+real ones, in the families of ``tools.upstream.bad_records`` (the 1 MB ``too_large`` case is left
+out), each with the rejection code ingest gives it. They travel only where a bad record can travel
+alone: Kafka, and the JSON Lines backfill files. Never over HTTP (the web shop validates its own
+orders) and never inside the XML or CSV files, where one bad record would spoil the file for the
+replay tool. Duplicates (about 1 %) are the same bytes sent again a little later on the same route;
+they are kept out of the CSV export, where a receipt's rows appearing twice would make one receipt
+with doubled lines.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 from tools.simulate.formats import CSV_COLUMNS, RECEIPT_COLUMNS, compact_json
 from tools.simulate.model import Route, SimRecord
 
-BAD_SHARE = 0.002
 DUPLICATE_SHARE = 0.01
 JSONL_FORMATS = ("chat_json", "wecom_archive", "ecom_order")
 
@@ -193,7 +193,9 @@ def _last_moment(end: datetime, at: datetime, rng: random.Random, longest: int) 
     return later if later > at else None
 
 
-def malformed(records: Sequence[SimRecord], run: str, end: datetime, rng: random.Random) -> list[SimRecord]:
+def malformed(
+    records: Sequence[SimRecord], run: str, end: datetime, rng: random.Random, share: float
+) -> list[SimRecord]:
     """Damaged copies of real records, each expecting its rejection code, sent seconds after the original."""
     eligible = [
         r
@@ -202,7 +204,7 @@ def malformed(records: Sequence[SimRecord], run: str, end: datetime, rng: random
         and (r.route is Route.KAFKA or (r.route is Route.FILE and r.source_format in JSONL_FORMATS))
     ]
     bad: list[SimRecord] = []
-    for n in range(round(len(records) * BAD_SHARE) if eligible else 0):
+    for n in range(round(len(records) * share) if eligible else 0):
         template = eligible[rng.randrange(len(eligible))]
         bad_id = f"{run}-bad-{n + 1:05d}"
         source_format = template.source_format

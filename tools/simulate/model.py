@@ -46,6 +46,8 @@ class ChainSpec:
     run: str = "demo"
     # The first N months go out as backfill files (file replay); the rest live (Kafka, HTTP).
     backfill_months: int = 1
+    # Malformed records planted, as a share of the good ones: 0.2 % is real life, 25 % a hostile upstream.
+    bad_share: float = 0.002
 
     def __post_init__(self) -> None:
         if self.members < 1 or self.months < 1 or self.stores < 1 or self.communities < 0:
@@ -54,6 +56,8 @@ class ChainSpec:
             raise ValueError("backfill_months must be between 0 and months")
         if self.end.tzinfo is None:
             raise ValueError("end must be an aware datetime (UTC)")
+        if not 0 <= self.bad_share <= 1:
+            raise ValueError("bad_share must be between 0 and 1")
         if not _RUN.fullmatch(self.run):
             raise ValueError("run must be 1 to 20 letters, digits, '_' or '-'")
 
@@ -75,6 +79,7 @@ class ChainSpec:
             "communities": self.communities,
             "run": self.run,
             "backfill_months": self.backfill_months,
+            "bad_share": self.bad_share,
         }
 
 

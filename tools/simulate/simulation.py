@@ -107,7 +107,7 @@ def simulate(spec: ChainSpec, progress: Callable[[str], None] = lambda _: None) 
             )
         )
     rng = seeded(spec.seed, "faults")
-    planted = duplicates(records, window.end, rng) + malformed(records, spec.run, window.end, rng)
+    planted = duplicates(records, window.end, rng) + malformed(records, spec.run, window.end, rng, spec.bad_share)
     records = sorted(records + planted, key=lambda r: (r.route is not Route.FILE, r.at))
     progress("truth and manifest")
     return Simulation(

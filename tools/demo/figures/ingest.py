@@ -7,11 +7,10 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.contracts.topics import CAMPAIGNS_DLQ, INGEST_DLQ, NOTIFIER_DLQ, SCORING_DLQ
-from tools.kafka_probe import Offsets
+from tools.kafka_probe import Offsets, records_between
 
 DLQ_TOPICS = {
     spec.name: service
@@ -26,26 +25,10 @@ DLQ_TOPICS = {
 
 async def dead_letters(bootstrap_servers: str, since: Offsets) -> Counter[tuple[str, str]]:
     """Dead letters published after ``since`` (the DLQs' end offsets when the run began), by (service, reason)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = list(since)
-        ends = await consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        for tp in partitions:
-            consumer.seek(tp, since[tp])
-        reasons: Counter[tuple[str, str]] = Counter()
-        remaining = {tp for tp in partitions if ends[tp] > since[tp]}
-        while remaining:
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        reasons[(DLQ_TOPICS[tp.topic], json.loads(record.value)["error_code"])] += 1
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-        return reasons
-    finally:
-        await consumer.stop()
+    return Counter(
+        (DLQ_TOPICS[record.topic], json.loads(record.value)["error_code"])
+        for record in await records_between(bootstrap_servers, since)
+    )
 
 
 def counters(metrics_url: str) -> dict[str, Any]:

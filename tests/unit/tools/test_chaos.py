@@ -1,0 +1,165 @@
+"""The chaos suite's pure parts: the oracle, the seeded fault plan and the verdict's checks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from tools.chaos.observe import Observed, Purchase
+from tools.chaos.plan import Dose, FaultKind, draw, tally
+from tools.chaos.verdict import Finding, purchase_totals, verdict
+from tools.oracle import Expected, body_digest, expected
+from tools.simulate import ChainSpec, Route, SimRecord, simulate
+
+AT = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def _record(ref: str, expect: str, body: bytes | None = None) -> SimRecord:
+    return SimRecord(AT, "chat_json", body or ref.encode(), b"k", Route.KAFKA, expect, ref)
+
+
+def _failed(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.check: f for f in findings if not f.ok}
+
+
+# -- the oracle -------------------------------------------------------------------------------------------
+
+
+def test_the_oracle_sorts_every_record_by_the_verdict_it_is_owed():
+    oracle = expected(
+        [
+            _record("a", "accepted"),
+            _record("b", "accepted"),
+            _record("a", "duplicate"),
+            _record("m", "ignored"),
+            _record("x", "dlq:invalid_json", b"{broken"),
+            _record("y", "dlq:invalid_json", b"{broken"),
+        ]
+    )
+    assert oracle.accepted == {"a", "b"}
+    assert oracle.duplicates == 1 and oracle.ignored == 1
+    assert oracle.dead_letters == Counter({(body_digest(b"{broken"), "invalid_json"): 2})
+    assert oracle.records == 6
+
+
+def test_the_oracle_refuses_an_input_log_that_accepts_one_upstream_id_twice():
+    with pytest.raises(ValueError, match="accepted twice"):
+        expected([_record("a", "accepted"), _record("a", "accepted")])
+
+
+def test_the_oracle_of_a_hostile_history_expects_the_planted_share_of_dead_letters():
+    spec = ChainSpec(members=150, months=4, seed=5, end=AT, run="t", backfill_months=0, bad_share=0.25)
+    sim = simulate(spec)
+    oracle = expected(sim.records)
+    good = len(oracle.accepted) + oracle.duplicates + oracle.ignored
+    assert oracle.dead_letters.total() == pytest.approx(0.25 * good, rel=0.1)
+    assert len({code for _, code in oracle.dead_letters}) >= 8, "many kinds of bad input, not one"
+
+
+def test_a_chain_spec_refuses_a_bad_share_outside_zero_to_one():
+    with pytest.raises(ValueError, match="bad_share"):
+        ChainSpec(members=10, bad_share=1.5)
+
+
+# -- the fault plan ---------------------------------------------------------------------------------------
+
+
+def test_the_same_seed_draws_the_same_faults_and_another_seed_does_not():
+    dose = Dose(kills=20, pauses=2)
+    assert draw(3, dose, replicas=2, pause_s=14) == draw(3, dose, replicas=2, pause_s=14)
+    assert draw(3, dose, replicas=2, pause_s=14) != draw(4, dose, replicas=2, pause_s=14)
+
+
+def test_kills_go_round_every_service_and_every_fault_kind_is_drawn():
+    faults = draw(1, Dose(kills=20, pauses=2), replicas=2, pause_s=14)
+    counts = tally(faults)
+    assert counts["kill"] == 20
+    assert all(counts[f"kill:{s}"] == 5 for s in ("ingest", "scoring", "campaigns", "notifier"))
+    assert {f.kind for f in faults} == set(FaultKind)
+    assert {f.replica for f in faults if f.service} == {0, 1}
+    assert all(f.down_s == 14 for f in faults if f.kind is FaultKind.PAUSE)
+
+
+def test_a_dose_cannot_be_negative():
+    with pytest.raises(ValueError, match="negative"):
+        Dose(kills=-1)
+
+
+# -- the verdict ------------------------------------------------------------------------------------------
+
+
+def _healthy() -> tuple[Expected, Observed]:
+    oracle = expected([_record("a", "accepted"), _record("p", "accepted"), _record("x", "dlq:invalid_json", b"{")])
+    seen = Observed(
+        event_ids=Counter({"e-a": 1, "e-p": 1, "e-merge": 1}),
+        source_event_ids=Counter({"a": 1, "p": 1}),
+        purchases=[Purchase("e-p", "m2", True, 500)],
+        merges=[("m1", "m2")],
+        dead_letters=Counter({("ingest", body_digest(b"{"), "invalid_json"): 1}),
+        offers_published=Counter({"o1": 1, "o2": 2}),  # a redelivery on the topic is not a second offer
+        scoring_totals={"m1": (1, 500, 0, 0), "m2": (0, 0, 0, 0)},
+        issued_offer_ids=["o1", "o2"],
+        sends=[("o1", "sms", "sent"), ("o2", "wechat", "delivered"), ("o2", "email", "sent")],
+        sink_keys=Counter({("sms", "o1:sms"): 1, ("wechat", "openid-9:o2:wechat"): 1}),
+        smtp_messages=1,
+    )
+    return oracle, seen
+
+
+def test_a_run_that_lost_and_doubled_nothing_passes_every_check():
+    oracle, seen = _healthy()
+    findings = verdict(oracle, seen)
+    assert _failed(findings) == {}
+    assert len(findings) >= 14
+
+
+def test_a_lost_event_a_doubled_event_and_a_wrong_reason_are_each_named():
+    oracle, seen = _healthy()
+    seen.source_event_ids = Counter({"p": 2})
+    seen.event_ids["e-p"] = 2
+    seen.dead_letters = Counter({("ingest", body_digest(b"{"), "schema_violation"): 1})
+    failed = _failed(verdict(oracle, seen))
+    assert failed["ingest: no accepted event lost"].examples == ("a",)
+    assert failed["ingest: every event published once (event id)"].offences == 1
+    assert failed["ingest: every upstream event published once (source event id)"].offences == 1
+    assert failed["ingest: every bad record dead-lettered once, with its reason"].offences == 2
+
+
+def test_a_purchase_applied_twice_by_scoring_fails_the_reference_fold():
+    oracle, seen = _healthy()
+    seen.scoring_totals["m1"] = (2, 1000, 0, 0)
+    failed = _failed(verdict(oracle, seen))
+    assert list(failed) == ["scoring: every purchase applied exactly once (sales, spend, refunds per member)"]
+
+
+def test_a_message_sent_twice_or_never_is_caught_at_the_sinks():
+    oracle, seen = _healthy()
+    seen.sink_keys = Counter({("sms", "o1:sms"): 2})
+    seen.smtp_messages, seen.smtp_duplicates = 2, 1
+    failed = _failed(verdict(oracle, seen))
+    assert failed["notifier: every message sent reached its provider"].examples == ("('wechat', 'o2:wechat')",)
+    assert failed["notifier: no duplicate message at the providers"].offences == 2
+    assert failed["notifier: one SMTP message per email sent"].offences == 1
+
+
+def test_an_offer_without_an_outcome_or_never_published_fails():
+    oracle, seen = _healthy()
+    seen.issued_offer_ids.append("o3")
+    seen.offers_published["o4"] = 1
+    failed = _failed(verdict(oracle, seen))
+    assert failed["campaigns: every issued offer published"].examples == ("o3",)
+    assert failed["campaigns: no offer published that was not issued"].examples == ("o4",)
+    assert failed["notifier: every offer has an outcome"].examples == ("o4",)
+
+
+def test_the_reference_fold_counts_each_purchase_event_once_into_the_surviving_member():
+    purchases = [
+        Purchase("e1", "a", True, 300),
+        Purchase("e1", "a", True, 300),  # redelivered: the same event id
+        Purchase("e2", "b", True, 200),
+        Purchase("e3", "c", False, -50),
+    ]
+    totals = purchase_totals(purchases, [("b", "c"), ("a", "b")])
+    assert totals == {"a": (2, 500, 1, 50)}

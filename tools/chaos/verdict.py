@@ -1,0 +1,161 @@
+"""Everything a run must satisfy, checked against the oracle and against each service's own input.
+
+Each check is a named finding with a count of offences and a few examples, so a failing run says
+what went wrong where, not just that something did.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tools.chaos.observe import Observed, Purchase
+from tools.demo.figures.notifier import SENT
+from tools.oracle import Expected
+
+_EXAMPLES = 3
+# Channels whose provider honours an idempotency key ("offer_id:channel"): each send is one delivery.
+_KEYED_CHANNELS = ("sms", "wechat", "webhook")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    offences: int
+    examples: tuple[str, ...] = ()
+    checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.offences == 0
+
+
+def _finding(check: str, offending: Iterable[object], checked: int) -> Finding:
+    found = sorted(str(o) for o in offending)
+    return Finding(check, len(found), tuple(found[:_EXAMPLES]), checked)
+
+
+def verdict(expected: Expected, seen: Observed) -> list[Finding]:
+    return [*_ingest(expected, seen), _scoring(seen), *_campaigns(seen), *_notifier(seen)]
+
+
+def _ingest(expected: Expected, seen: Observed) -> list[Finding]:
+    out = set(seen.source_event_ids)
+    ingest_dead = Counter(
+        {(digest, code): n for (service, digest, code), n in seen.dead_letters.items() if service == "ingest"}
+    )
+    downstream_dead = {key for key in seen.dead_letters if key[0] != "ingest"}
+    return [
+        _finding("ingest: no accepted event lost", expected.accepted - out, len(expected.accepted)),
+        _finding("ingest: nothing published that the oracle rejects", out - expected.accepted, len(out)),
+        _finding(
+            "ingest: every event published once (event id)",
+            [f"{e} x{n}" for e, n in seen.event_ids.items() if n > 1],
+            len(seen.event_ids),
+        ),
+        _finding(
+            "ingest: every upstream event published once (source event id)",
+            [f"{e} x{n}" for e, n in seen.source_event_ids.items() if n > 1],
+            len(seen.source_event_ids),
+        ),
+        _finding(
+            "ingest: every bad record dead-lettered once, with its reason",
+            [
+                f"{key[1]} {key[0][:12]}: expected {n}, got {ingest_dead[key]}"
+                for key, n in expected.dead_letters.items()
+                if ingest_dead[key] != n
+            ]
+            + [f"{key[1]} {key[0][:12]}: not planted" for key in ingest_dead.keys() - expected.dead_letters.keys()],
+            expected.dead_letters.total(),
+        ),
+        _finding(
+            "downstream services dead-letter nothing",
+            [f"{s}:{c}" for s, _, c in downstream_dead],
+            len(seen.dead_letters),
+        ),
+    ]
+
+
+def purchase_totals(
+    purchases: Iterable[Purchase], merges: Iterable[tuple[str, str]]
+) -> dict[str, tuple[int, int, int, int]]:
+    """The reference fold: each purchase event once, summed into the member it ends up with after every merge."""
+    parent: dict[str, str] = {}
+    for survivor, merged in merges:
+        if merged != survivor:
+            parent.setdefault(merged, survivor)
+
+    def root(member_id: str) -> str:
+        seen: set[str] = set()
+        while member_id in parent and member_id not in seen:
+            seen.add(member_id)
+            member_id = parent[member_id]
+        return member_id
+
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    once = {p.event_id: p for p in purchases}
+    for purchase in once.values():
+        sums = totals[root(purchase.member_id)]
+        if purchase.sale:
+            sums[0] += 1
+            sums[1] += purchase.total_minor
+        else:
+            sums[2] += 1
+            sums[3] += abs(purchase.total_minor)
+    return {member: (s[0], s[1], s[2], s[3]) for member, s in totals.items()}
+
+
+def _scoring(seen: Observed) -> Finding:
+    reference = purchase_totals(seen.purchases, seen.merges)
+    state = {m: t for m, t in seen.scoring_totals.items() if any(t)}
+    wrong = [
+        f"{member}: scoring {state.get(member)} != published {reference.get(member)}"
+        for member in reference.keys() | state.keys()
+        if reference.get(member) != state.get(member)
+    ]
+    return _finding(
+        "scoring: every purchase applied exactly once (sales, spend, refunds per member)", wrong, len(reference)
+    )
+
+
+def _campaigns(seen: Observed) -> list[Finding]:
+    issued = Counter(seen.issued_offer_ids)
+    published = seen.offers_published
+    return [
+        _finding("campaigns: no offer issued twice", [o for o, n in issued.items() if n > 1], len(issued)),
+        _finding("campaigns: every issued offer published", issued.keys() - published.keys(), len(issued)),
+        _finding("campaigns: no offer published that was not issued", published.keys() - issued.keys(), len(published)),
+    ]
+
+
+def _notifier(seen: Observed) -> list[Finding]:
+    offers = set(seen.offers_published)
+    handled = {offer for offer, _, _ in seen.sends}
+    sent = {(channel, f"{offer}:{channel}") for offer, channel, status in seen.sends if status in SENT}
+    keyed = {key for key in sent if key[0] in _KEYED_CHANNELS}
+    delivered = {(channel, _send_key(channel, key)) for channel, key in seen.sink_keys}
+    emails = sum(1 for channel, _ in sent if channel == "email")
+    return [
+        _finding("notifier: every offer has an outcome", offers - handled, len(offers)),
+        _finding("notifier: every message sent reached its provider", keyed - delivered, len(keyed)),
+        _finding(
+            "notifier: no provider got a message the ledger does not show sent", delivered - keyed, len(delivered)
+        ),
+        _finding(
+            "notifier: no duplicate message at the providers",
+            [f"{k} x{n}" for k, n in seen.sink_keys.items() if n > 1]
+            + [f"smtp duplicates: {seen.smtp_duplicates}"] * bool(seen.smtp_duplicates),
+            len(seen.sink_keys) + seen.smtp_messages,
+        ),
+        _finding(
+            "notifier: one SMTP message per email sent",
+            [f"{seen.smtp_messages} messages for {emails} emails sent"] * (seen.smtp_messages != emails),
+            emails,
+        ),
+    ]
+
+
+def _send_key(channel: str, key: str) -> str:
+    """The sink's key without WeChat's ``touser:`` prefix (WeChat dedupes on the pair)."""
+    return key.split(":", 1)[1] if channel == "wechat" else key

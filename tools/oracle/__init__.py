@@ -1,0 +1,18 @@
+"""The reference oracle: what a run must end with, computed from the generator's records alone.
+
+It reads nothing but the input log (``tools.simulate`` records, each with the verdict ingest owes
+it) and shares no code with the services. What it can promise whatever the timing:
+
+- **accepted**: the upstream event ids that must come out of ingest, each exactly once;
+- **dead letters**: every bad record's bytes with the reason it must be rejected for;
+- **duplicates** and **ignored**: how many records must be dropped without output.
+
+What follows downstream of ingest is checked by ``tools.chaos.verdict`` against a reference fold
+of ingest's own output (purchases per member, merges applied), because a member's state and the
+offers it earns depend on event time, which the oracle does know, and on the order in which
+topics are read, which no oracle can know (docs/reliability.md).
+"""
+
+from tools.oracle.expected import Expected, body_digest, expected
+
+__all__ = ["Expected", "body_digest", "expected"]

@@ -1,0 +1,49 @@
+"""``expected(records)``: the verdict of every upstream record, folded into what a run must show."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tools.simulate import SimRecord
+
+_DLQ = "dlq:"
+
+
+def body_digest(body: bytes) -> str:
+    """How a dead letter is matched with the record it came from: the bytes, which a DLQ keeps whole."""
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Expected:
+    # Upstream event ids (ingest's ``source_event_id``) that must reach ingest's output once each.
+    accepted: frozenset[str]
+    # (body digest, rejection code) -> how many such records must be dead-lettered.
+    dead_letters: Counter[tuple[str, str]]
+    duplicates: int
+    ignored: int
+
+    @property
+    def records(self) -> int:
+        return len(self.accepted) + self.dead_letters.total() + self.duplicates + self.ignored
+
+
+def expected(records: Iterable[SimRecord]) -> Expected:
+    accepted: set[str] = set()
+    dead: Counter[tuple[str, str]] = Counter()
+    dropped: Counter[str] = Counter()
+    for record in records:
+        if record.expect == "accepted":
+            if record.ref in accepted:
+                raise ValueError(f"upstream id {record.ref!r} is accepted twice: the input log is inconsistent")
+            accepted.add(record.ref)
+        elif record.expect.startswith(_DLQ):
+            dead[(body_digest(record.body), record.expect.removeprefix(_DLQ))] += 1
+        elif record.expect in ("duplicate", "ignored"):
+            dropped[record.expect] += 1
+        else:
+            raise ValueError(f"unknown verdict {record.expect!r} for {record.ref!r}")
+    return Expected(frozenset(accepted), dead, dropped["duplicate"], dropped["ignored"])
