@@ -89,6 +89,10 @@ END ?=
 demo: up ## Generate a chain, run it through the four services, print the summary, write out/report.html
 	$(PY) -m tools.demo run --members $(MEMBERS) --months $(MONTHS) --seed $(SEED) --data $(DATA) $(if $(END),--end $(END))
 
+.PHONY: chaos
+chaos: up ## Chaos suite: ~250,000 records through kills, pauses, broker and database crashes, plus hostile input; ARGS="--seed 3"
+	$(PY) -m tools.chaos run $(ARGS)
+
 .PHONY: demo-screenshot
 demo-screenshot: $(VENV)/.synced ## Screenshot out/report.html into docs/ with headless Chromium from Debian
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

@@ -28,7 +28,7 @@ RESULTS = CHAOS_DIR / "results.json"
 # The full suite: a year of a 20,000-member chain (about 250,000 records) under 24 kills and every
 # other fault; the reduced one (``--reduced``, in ``make test``) keeps every kind of fault, fewer times.
 FULL = Sizes(chaos=(20_000, 12, Dose(kills=24, pauses=2)), hostile=(4_000, 12, 1_000.0))
-REDUCED = Sizes(chaos=(600, 6, Dose(kills=8, pauses=1)), hostile=(300, 6, 300.0))
+REDUCED = Sizes(chaos=(600, 6, Dose(kills=8, pauses=1)), hostile=(700, 6, 400.0))
 LATENCY_RATIO = 2.0
 
 
