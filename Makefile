@@ -120,3 +120,7 @@ bench-campaigns: install ## Campaigns benchmark on a bench/dev stack (empties it
 .PHONY: bench-notifier
 bench-notifier: install ## Notifier benchmark on a bench/dev stack (provider sink process; empties its tables, moves group "notifier"); ARGS="--profile"
 	$(PY) -m bench.notifier_throughput $(ARGS)
+
+.PHONY: bench
+bench: up ## Every benchmark in one run: ceilings, each service, pipeline, 1M/10M scale; bench/results/latest.md; ARGS="--quick"
+	$(PY) -m bench.harness $(ARGS)

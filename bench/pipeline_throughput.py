@@ -37,6 +37,8 @@ def figures(facts: dict[str, Any], wall_s: float) -> dict[str, Any]:
     return {
         "run": facts["run"],
         "wall_s": round(wall_s, 1),
+        # From the first record handed to ingest to the pipeline at rest: what "end to end" means.
+        "pipeline_s": round(samples[-1]["t_s"] - samples[0]["t_s"], 1) if len(samples) > 1 else None,
         "per_service": facts["throughput"]["per_service"],
         "peak_lag": {s: max((sample["lag"].get(s, 0) for sample in samples), default=0) for s in SERVICE_NAMES},
         "books": facts["accounting"],

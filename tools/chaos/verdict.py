@@ -72,7 +72,7 @@ def _ingest(expected: Expected, seen: Observed) -> list[Finding]:
         _finding(
             "downstream services dead-letter nothing",
             [f"{s}:{c}" for s, _, c in downstream_dead],
-            len(seen.dead_letters),
+            seen.dead_letters.total(),
         ),
     ]
 

@@ -39,7 +39,8 @@ def test_the_oracle_sorts_every_record_by_the_verdict_it_is_owed():
         ]
     )
     assert oracle.accepted == {"a", "b"}
-    assert oracle.duplicates == 1 and oracle.ignored == 1
+    assert oracle.duplicates == 1
+    assert oracle.ignored == 1
     assert oracle.dead_letters == Counter({(body_digest(b"{broken"), "invalid_json"): 2})
     assert oracle.records == 6
 
