@@ -13,6 +13,7 @@
 #   MP_PG_PORT                private Postgres port             (default 55432)
 #   MP_PG_DATABASE            application database              (default memberpulse)
 #   MP_PG_ADMIN_PASSWORD      password of the `postgres` role   (default memberpulse-admin)
+#   MP_PG_SHARED_BUFFERS      Postgres shared_buffers           (default 1GB)
 # These are exported to the readiness and bootstrap commands (shared.settings reads MP_*), and
 # so are MP_KAFKA_BOOTSTRAP_SERVERS, MP_PG_HOST and MP_PG_ADMIN_USER, set to point at this stack:
 # whatever they say in the caller's environment, `stack.sh` checks and bootstraps its own stack.
@@ -31,6 +32,10 @@ export MP_KAFKA_CONTROLLER_PORT="${MP_KAFKA_CONTROLLER_PORT:-39093}"
 export MP_PG_PORT="${MP_PG_PORT:-55432}"
 export MP_PG_DATABASE="${MP_PG_DATABASE:-memberpulse}"
 export MP_PG_ADMIN_PASSWORD="${MP_PG_ADMIN_PASSWORD:-memberpulse-admin}"
+# Postgres ships with 128MB, sized for a laptop from long ago; a member table of millions of rows
+# then lives in the OS cache rather than Postgres's own. A quarter of RAM is the usual advice; 1GB
+# suits this stack beside Kafka and the services.
+MP_PG_SHARED_BUFFERS="${MP_PG_SHARED_BUFFERS:-1GB}"
 export MP_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$MP_KAFKA_PORT"
 export MP_PG_HOST="127.0.0.1"
 export MP_PG_ADMIN_USER="postgres"
@@ -590,6 +595,7 @@ port = ${MP_PG_PORT}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${PG_RUN}'
 password_encryption = 'scram-sha-256'
+shared_buffers = ${MP_PG_SHARED_BUFFERS}
 EOF
     ((EUID == 0)) && chown postgres:postgres "$PG_DATA/memberpulse.conf"
     return 0
