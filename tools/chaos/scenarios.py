@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -19,12 +20,14 @@ from tools.chaos.plan import Dose, Fault, FaultKind, draw, tally
 from tools.chaos.verdict import Finding, verdict
 from tools.demo import config
 from tools.demo.session import Session, open_session
-from tools.demo.steps import write_contacts
+from tools.demo.steps import member_id_named_by, write_contacts
 from tools.demo.watch import Watcher
 from tools.oracle import Expected, expected
 from tools.simulate import ChainSpec, SimRecord, Simulation, simulate
 
 CHAOS_DIR = config.OUT_DIR / "chaos"
+# The identifiers a purchase can name a new member by (ingest's formats list them first or second).
+_NAMING_IDS = (("card_no", "card_no"), ("shop_customer_id", "customer_id"), ("phone", "phone"))
 REPLICAS = 2
 # Past the consumers' 10 s session timeout: the group rebalances the paused replica's partitions away.
 PAUSE_S = 14.0
@@ -126,7 +129,7 @@ async def chaos(
     return Outcome(
         "chaos",
         len(sim.records),
-        verdict(oracle, seen),
+        verdict(oracle, seen, person_members(sim.truth)),
         faults=dict(tally(faults)),
         figures={"seconds": round(time.monotonic() - began, 1), "replicas": replicas, **_volume(seen)},
         unplanned_exits=fleet.unplanned_exits,
@@ -150,7 +153,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         await _drain(settings, console, limit_s=900.0)
         seen = await observe(settings, since, session.sink_url)
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
-        findings = verdict(oracle, seen)
+        findings = verdict(oracle, seen, person_members(sim.truth))
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -186,6 +189,22 @@ def latency_within(outcome: Outcome, ratio: float) -> Finding:
     return Finding(
         f"valid traffic p99 within {ratio:g}x of the clean run ({measured:.2f}x)", int(measured > ratio), checked=1
     )
+
+
+def person_members(truth: list[dict[str, Any]]) -> dict[bytes, set[str]]:
+    """Every member id a person may be known by: the ones ingest names after their card, shop account or phone."""
+    named = {}
+    for person in truth:
+        ids = {(kind, person.get(field)) for kind, field in _NAMING_IDS}
+        named[str(person["key"]).encode()] = {_member_id(kind, raw) for kind, raw in ids if raw} - {""}
+    return named
+
+
+def _member_id(kind: str, raw: str) -> str:
+    try:
+        return member_id_named_by(kind, raw)
+    except ValueError:  # not an identifier ingest accepts (so it names nobody)
+        return ""
 
 
 def _strike(fleet: Fleet, fault: Fault) -> None:

@@ -7,7 +7,7 @@ what went wrong where, not just that something did.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from tools.chaos.observe import Observed, Purchase
@@ -36,8 +36,15 @@ def _finding(check: str, offending: Iterable[object], checked: int) -> Finding:
     return Finding(check, len(found), tuple(found[:_EXAMPLES]), checked)
 
 
-def verdict(expected: Expected, seen: Observed) -> list[Finding]:
-    return [*_ingest(expected, seen), _scoring(seen), *_campaigns(seen), *_notifier(seen)]
+def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> list[Finding]:
+    """Every check; ``members_of`` names the member ids each person may be known by (see ``person_members``)."""
+    return [
+        *_ingest(expected, seen),
+        _scoring(seen),
+        _scoring_vs_oracle(expected, seen, members_of),
+        *_campaigns(seen),
+        *_notifier(seen),
+    ]
 
 
 def _ingest(expected: Expected, seen: Observed) -> list[Finding]:
@@ -117,6 +124,18 @@ def _scoring(seen: Observed) -> Finding:
     return _finding(
         "scoring: every purchase applied exactly once (sales, spend, refunds per member)", wrong, len(reference)
     )
+
+
+def _scoring_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> Finding:
+    """Each person's purchase totals in member state, over every member id they are known by, as the oracle has them."""
+    zero = (0, 0, 0, 0)
+    wrong = []
+    for person, want in expected.purchases.items():
+        held = [seen.scoring_totals.get(member, zero) for member in members_of.get(person, ())]
+        got = tuple(sum(column) for column in zip(*held, strict=True)) if held else zero
+        if got != want:
+            wrong.append(f"{person.decode(errors='replace')}: state {got} != oracle {want}")
+    return _finding("scoring: each person's purchases in state as the oracle has them", wrong, len(expected.purchases))
 
 
 def _campaigns(seen: Observed) -> list[Finding]:

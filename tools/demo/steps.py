@@ -50,7 +50,12 @@ def _ingest_salt() -> bytes:
 
 def member_id_of_card(card_no: str) -> str:
     """The member id ingest gives a member first named by this card (same salt as the running ingest)."""
-    return member_id_for(identifier("card_no", card_no, _ingest_salt()))
+    return member_id_named_by("card_no", card_no)
+
+
+def member_id_named_by(kind: str, raw: str) -> str:
+    """The member id ingest gives a member first named by this identifier (card, phone, shop customer id …)."""
+    return member_id_for(identifier(kind, raw, _ingest_salt()))
 
 
 def write_contacts(rows: Iterable[Mapping[str, str | None]], path: Path) -> int:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tools.simulate import SimRecord
 
@@ -25,6 +25,9 @@ class Expected:
     dead_letters: Counter[tuple[str, str]]
     duplicates: int
     ignored: int
+    # Per person (the generator's partition key): (sales, sales_minor, refunds, refunds_minor) that
+    # member state must end with, summed over every member id the person is known by.
+    purchases: dict[bytes, tuple[int, int, int, int]] = field(default_factory=dict)
 
     @property
     def records(self) -> int:
@@ -35,15 +38,28 @@ def expected(records: Iterable[SimRecord]) -> Expected:
     accepted: set[str] = set()
     dead: Counter[tuple[str, str]] = Counter()
     dropped: Counter[str] = Counter()
+    purchases: dict[bytes, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for record in records:
         if record.expect == "accepted":
             if record.ref in accepted:
                 raise ValueError(f"upstream id {record.ref!r} is accepted twice: the input log is inconsistent")
             accepted.add(record.ref)
+            if record.amount is not None:
+                kind, minor = record.amount
+                sums = purchases[record.key]
+                at = 0 if kind == "sale" else 2
+                sums[at] += 1
+                sums[at + 1] += minor
         elif record.expect.startswith(_DLQ):
             dead[(body_digest(record.body), record.expect.removeprefix(_DLQ))] += 1
         elif record.expect in ("duplicate", "ignored"):
             dropped[record.expect] += 1
         else:
             raise ValueError(f"unknown verdict {record.expect!r} for {record.ref!r}")
-    return Expected(frozenset(accepted), dead, dropped["duplicate"], dropped["ignored"])
+    return Expected(
+        frozenset(accepted),
+        dead,
+        dropped["duplicate"],
+        dropped["ignored"],
+        {key: (s[0], s[1], s[2], s[3]) for key, s in purchases.items()},
+    )

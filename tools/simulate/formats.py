@@ -34,6 +34,7 @@ class Rendered:
     key: str
     route: Route
     expect: str  # "accepted" or "ignored"
+    amount: tuple[str, int] | None = None  # a purchase's ("sale" | "refund", minor units), as ingest must see it
 
 
 def compact_json(value: object) -> bytes:
@@ -93,6 +94,7 @@ class Renderer:
         issued = _local(at, receipt.timezone).replace(tzinfo=None).isoformat(timespec="seconds")
         phone = person.phone if receipt.with_phone and person.phone else None
         original = receipt.original.receipt_id if receipt.original is not None else None
+        amount = ("sale" if receipt.kind == "sale" else "refund", sum(line.amount_minor for line in receipt.lines))
         file_or_csv = at < self.window.backfill_until or receipt.till == "csv"
         if file_or_csv:
             rows: list[dict[str, object]] = [
@@ -113,7 +115,8 @@ class Renderer:
                 for line in receipt.lines
             ]
             body = csv_body(rows)
-            return Rendered("purchases_csv", body, receipt.ref, person.key, self.route("purchases_csv", at), "accepted")
+            route = self.route("purchases_csv", at)
+            return Rendered("purchases_csv", body, receipt.ref, person.key, route, "accepted", amount)
         member: dict[str, str] = {"card_no": person.card_no or ""}
         if phone:
             member["phone"] = phone
@@ -129,9 +132,8 @@ class Renderer:
         }
         if original:
             payload["original_receipt_id"] = original
-        return Rendered(
-            "pos_receipt", compact_json(payload), receipt.ref, person.key, self.route("pos_receipt", at), "accepted"
-        )
+        route = self.route("pos_receipt", at)
+        return Rendered("pos_receipt", compact_json(payload), receipt.ref, person.key, route, "accepted", amount)
 
     def _order(self, version: OrderVersion, at: datetime) -> Rendered:
         order, person = version.order, version.person
@@ -158,9 +160,12 @@ class Renderer:
                 "items": [{"sku": sku, "quantity": qty} for sku, qty in version.refund],
                 "amount": _minor_to_decimal(version.refund_minor),
             }
-        return Rendered(
-            "ecom_order", compact_json(payload), version.ref, person.key, self.route("ecom_order", at), "accepted"
-        )
+        # The web shop sends prices, not discounts: the sale is what its items add up to; a later
+        # version refunds what its cumulative refund grew by (there is one refund version at most).
+        sold = sum(line.qty * line.unit_price_minor for line in order.lines)
+        amount = ("sale", sold) if version.version == 1 else ("refund", version.refund_minor)
+        route = self.route("ecom_order", at)
+        return Rendered("ecom_order", compact_json(payload), version.ref, person.key, route, "accepted", amount)
 
     def _app_chat(self, chat: AppChat, at: datetime) -> Rendered:
         chat.ref = f"{self.run}-cj-{self._next('chat_json'):08d}"

@@ -105,6 +105,8 @@ class SimRecord:
     expect: str
     # The upstream event id (run-unique): what ingest deduplicates on.
     ref: str
+    # For a purchase record: ("sale" | "refund", amount in minor units) that ingest must publish.
+    amount: tuple[str, int] | None = None
 
     @property
     def topic(self) -> str:

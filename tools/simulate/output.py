@@ -60,7 +60,10 @@ def truth(persons: Sequence[Person], records: Sequence[SimRecord], window: Windo
         rows.append(
             {
                 "kind": p.kind,
+                "key": p.key,
                 "card_no": p.card_no,
+                "customer_id": p.customer_id,
+                "phone": p.phone,
                 "external_id": None if p.card_no else p.key,
                 "store_id": p.store.store_id,
                 "community_id": community_of(p, run),

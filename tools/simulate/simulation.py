@@ -104,6 +104,7 @@ def simulate(spec: ChainSpec, progress: Callable[[str], None] = lambda _: None) 
                 rendered.route,
                 rendered.expect,
                 rendered.ref,
+                rendered.amount,
             )
         )
     rng = seeded(spec.seed, "faults")

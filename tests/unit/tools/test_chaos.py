@@ -16,8 +16,10 @@ from tools.simulate import ChainSpec, Route, SimRecord, simulate
 AT = datetime(2026, 5, 1, tzinfo=UTC)
 
 
-def _record(ref: str, expect: str, body: bytes | None = None) -> SimRecord:
-    return SimRecord(AT, "chat_json", body or ref.encode(), b"k", Route.KAFKA, expect, ref)
+def _record(
+    ref: str, expect: str, body: bytes | None = None, *, key: bytes = b"k", amount: tuple[str, int] | None = None
+) -> SimRecord:
+    return SimRecord(AT, "chat_json", body or ref.encode(), key, Route.KAFKA, expect, ref, amount)
 
 
 def _failed(findings: list[Finding]) -> dict[str, Finding]:
@@ -43,6 +45,29 @@ def test_the_oracle_sorts_every_record_by_the_verdict_it_is_owed():
     assert oracle.ignored == 1
     assert oracle.dead_letters == Counter({(body_digest(b"{broken"), "invalid_json"): 2})
     assert oracle.records == 6
+
+
+def test_the_oracle_sums_each_persons_accepted_purchases_and_ignores_the_dropped_ones():
+    oracle = expected(
+        [
+            _record("r1", "accepted", key=b"ann", amount=("sale", 1_000)),
+            _record("r2", "accepted", key=b"ann", amount=("sale", 250)),
+            _record("r1", "duplicate", key=b"ann", amount=("sale", 1_000)),
+            _record("r3", "accepted", key=b"ann", amount=("refund", 250)),
+            _record("r4", "accepted", key=b"bob", amount=("sale", 99)),
+            _record("c1", "accepted", key=b"bob"),
+        ]
+    )
+    assert oracle.purchases == {b"ann": (2, 1_250, 1, 250), b"bob": (1, 99, 0, 0)}
+
+
+def test_every_purchase_the_generator_writes_carries_its_amount():
+    spec = ChainSpec(members=120, months=4, seed=2, end=AT, run="t")
+    purchases = [r for r in simulate(spec).records if r.source_format in ("pos_receipt", "purchases_csv", "ecom_order")]
+    accepted = [r for r in purchases if r.expect == "accepted"]
+    assert accepted
+    assert all(r.amount is not None and r.amount[0] in ("sale", "refund") and r.amount[1] > 0 for r in accepted)
+    assert {r.amount[0] for r in accepted if r.amount} == {"sale", "refund"}
 
 
 def test_the_oracle_refuses_an_input_log_that_accepts_one_upstream_id_twice():
@@ -92,7 +117,13 @@ def test_a_dose_cannot_be_negative():
 
 
 def _healthy() -> tuple[Expected, Observed]:
-    oracle = expected([_record("a", "accepted"), _record("p", "accepted"), _record("x", "dlq:invalid_json", b"{")])
+    oracle = expected(
+        [
+            _record("a", "accepted"),
+            _record("p", "accepted", amount=("sale", 500)),
+            _record("x", "dlq:invalid_json", b"{"),
+        ]
+    )
     seen = Observed(
         event_ids=Counter({"e-a": 1, "e-p": 1, "e-merge": 1}),
         source_event_ids=Counter({"a": 1, "p": 1}),
@@ -109,9 +140,12 @@ def _healthy() -> tuple[Expected, Observed]:
     return oracle, seen
 
 
+MEMBERS_OF = {b"k": {"m1", "m2"}}
+
+
 def test_a_run_that_lost_and_doubled_nothing_passes_every_check():
     oracle, seen = _healthy()
-    findings = verdict(oracle, seen)
+    findings = verdict(oracle, seen, MEMBERS_OF)
     assert _failed(findings) == {}
     assert len(findings) >= 14
 
@@ -121,7 +155,7 @@ def test_a_lost_event_a_doubled_event_and_a_wrong_reason_are_each_named():
     seen.source_event_ids = Counter({"p": 2})
     seen.event_ids["e-p"] = 2
     seen.dead_letters = Counter({("ingest", body_digest(b"{"), "schema_violation"): 1})
-    failed = _failed(verdict(oracle, seen))
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
     assert failed["ingest: no accepted event lost"].examples == ("a",)
     assert failed["ingest: every event published once (event id)"].offences == 1
     assert failed["ingest: every upstream event published once (source event id)"].offences == 1
@@ -131,15 +165,26 @@ def test_a_lost_event_a_doubled_event_and_a_wrong_reason_are_each_named():
 def test_a_purchase_applied_twice_by_scoring_fails_the_reference_fold():
     oracle, seen = _healthy()
     seen.scoring_totals["m1"] = (2, 1000, 0, 0)
-    failed = _failed(verdict(oracle, seen))
-    assert list(failed) == ["scoring: every purchase applied exactly once (sales, spend, refunds per member)"]
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
+    assert list(failed) == [
+        "scoring: every purchase applied exactly once (sales, spend, refunds per member)",
+        "scoring: each person's purchases in state as the oracle has them",
+    ]
+
+
+def test_state_that_matches_ingest_but_not_the_input_fails_only_the_oracle_check():
+    oracle, seen = _healthy()
+    seen.purchases = [Purchase("e-p", "m2", True, 400)]  # ingest published the wrong amount
+    seen.scoring_totals["m1"] = (1, 400, 0, 0)
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
+    assert list(failed) == ["scoring: each person's purchases in state as the oracle has them"]
 
 
 def test_a_message_sent_twice_or_never_is_caught_at_the_sinks():
     oracle, seen = _healthy()
     seen.sink_keys = Counter({("sms", "o1:sms"): 2})
     seen.smtp_messages, seen.smtp_duplicates = 2, 1
-    failed = _failed(verdict(oracle, seen))
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
     assert failed["notifier: every message sent reached its provider"].examples == ("('wechat', 'o2:wechat')",)
     assert failed["notifier: no duplicate message at the providers"].offences == 2
     assert failed["notifier: one SMTP message per email sent"].offences == 1
@@ -149,7 +194,7 @@ def test_an_offer_without_an_outcome_or_never_published_fails():
     oracle, seen = _healthy()
     seen.issued_offer_ids.append("o3")
     seen.offers_published["o4"] = 1
-    failed = _failed(verdict(oracle, seen))
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
     assert failed["campaigns: every issued offer published"].examples == ("o3",)
     assert failed["campaigns: no offer published that was not issued"].examples == ("o4",)
     assert failed["notifier: every offer has an outcome"].examples == ("o4",)
