@@ -362,6 +362,17 @@ kafka_format() {
     }
 }
 
+# The broker's and Postgres's ports lie inside the kernel's ephemeral range (32768-60999), so a
+# client connection can be given one of them as its local port; a broker restarting then fails to
+# bind ("Address already in use"). Reserve them, where this user may (root on a dev or CI box).
+reserve_ports() {
+    local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+    [[ -w "$file" ]] || return 0
+    current="$(<"$file")"
+    [[ ",$current," == *",$MP_KAFKA_PORT-$MP_KAFKA_CONTROLLER_PORT,"* ]] && return 0
+    printf '%s' "${current:+$current,}$MP_KAFKA_PORT-$MP_KAFKA_CONTROLLER_PORT,$MP_PG_PORT" >"$file" 2>/dev/null || true
+}
+
 kafka_up() {
     local pid t0
     mkdir -p "$KAFKA_DIR"
@@ -775,6 +786,7 @@ main() {
         exec 9>"$STACK_DIR/.lock"
         flock -w 300 9 || die "another stack.sh has held $STACK_DIR/.lock for 5 minutes"
     fi
+    [[ "$1" == *up ]] && reserve_ports
     case "$1" in
         up)
             kafka_up

@@ -65,8 +65,16 @@ class Fleet:
         wait_ready(list(self.running.values()), timeout_s=180.0)
 
 
-def stack(command: str) -> None:
-    """``deploy/local/stack.sh <command>``: kafka-down, kafka-kill, kafka-up, pg-crash, pg-up."""
-    done = subprocess.run(["/bin/bash", str(STACK_SH), command], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"stack.sh {command} failed ({done.returncode}): {done.stdout[-1500:]}{done.stderr[-1500:]}")
+def stack(command: str, attempts: int = 3) -> None:
+    """``deploy/local/stack.sh <command>``: kafka-down, kafka-kill, kafka-up, pg-crash, pg-up.
+
+    A start is tried again, as an operator or an orchestrator would, before the run gives up.
+    """
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run(["/bin/bash", str(STACK_SH), command], capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            return
+        if attempt == attempts or not command.endswith("-up"):
+            tail = f"{done.stdout[-1500:]}{done.stderr[-1500:]}"
+            raise RuntimeError(f"stack.sh {command} failed ({done.returncode}, attempt {attempt}): {tail}")
+        time.sleep(3.0)
