@@ -27,7 +27,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 RESULTS = CHAOS_DIR / "results.json"
 # The full suite: a year of a 20,000-member chain (about 250,000 records) under 24 kills and every
 # other fault; the reduced one (``--reduced``, in ``make test``) keeps every kind of fault, fewer times.
-FULL = Sizes(chaos=(20_000, 12, Dose(kills=24, pauses=2)), hostile=(4_000, 12, 1_000.0))
+# The hostile runs offer good records at a rate the two cores carry with room to spare: at 1,000/s,
+# with all four services and the stack busy, the machine is near saturation and p99 swings between
+# runs (0.9x and 6.1x of the clean run in two runs), which measures the box rather than the input.
+FULL = Sizes(chaos=(20_000, 12, Dose(kills=24, pauses=2)), hostile=(4_000, 12, 500.0))
 REDUCED = Sizes(chaos=(600, 6, Dose(kills=8, pauses=1)), hostile=(700, 6, 400.0))
 LATENCY_RATIO = 2.0
 
