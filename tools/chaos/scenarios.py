@@ -15,10 +15,10 @@ from rich.console import Console
 from shared.settings import Settings
 from tools.chaos.fleet import Fleet, stack
 from tools.chaos.observe import Observed, observe, watched_ends
-from tools.chaos.pacing import RawPublisher
+from tools.chaos.pacing import RawPublisher, WebhookPoster
 from tools.chaos.plan import Dose, Fault, FaultKind, draw, tally
 from tools.chaos.verdict import Finding, verdict
-from tools.demo import config
+from tools.demo import config, processes
 from tools.demo.session import Session, open_session
 from tools.demo.steps import member_id_named_by, write_contacts
 from tools.demo.watch import Watcher
@@ -111,11 +111,15 @@ async def chaos(
     fleet = Fleet.adopt(session.service_env, replicas, session.services)
     slices = _slices(sim.records, len(faults) + 1)
     began = time.monotonic()
-    async with RawPublisher(settings.kafka.bootstrap_servers) as publisher:
+    ingest_urls = [f"http://127.0.0.1:{processes.replica_port('ingest', n)}" for n in range(replicas)]
+    webhook = WebhookPoster(ingest_urls, config.INGEST_WEBHOOK_SECRET.encode())
+    async with RawPublisher(settings.kafka.bootstrap_servers, webhook) as publisher:
         for number, (part, fault) in enumerate(zip(slices, faults, strict=False), 1):
-            await publisher.publish(part)
+            await publisher.publish(part, hold_http=True)
             await asyncio.sleep(fault.after_s)
-            await asyncio.to_thread(_strike, fleet, fault)
+            striking = asyncio.create_task(asyncio.to_thread(_strike, fleet, fault))
+            publisher.release_http()  # the web shop posts while the fault strikes
+            await striking
             revived = await asyncio.to_thread(fleet.revive)
             note = f"  [yellow]revived {', '.join(revived)}[/]" if revived else ""
             console.print(
@@ -131,7 +135,13 @@ async def chaos(
         len(sim.records),
         verdict(oracle, seen, person_members(sim.truth)),
         faults=dict(tally(faults)),
-        figures={"seconds": round(time.monotonic() - began, 1), "replicas": replicas, **_volume(seen)},
+        figures={
+            "seconds": round(time.monotonic() - began, 1),
+            "replicas": replicas,
+            "webhook_records": webhook.posted,
+            "webhook_retries": webhook.retries,
+            **_volume(seen),
+        },
         unplanned_exits=fleet.unplanned_exits,
     )
 
