@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from services.scoring.domain.lifecycle import Transition
@@ -69,12 +70,44 @@ async def claim_due(conn: Any, until: datetime, limit: int) -> list[MemberState]
     return [state_from_row(row) for row in rows]
 
 
-async def save(conn: Any, states: Iterable[MemberState]) -> None:
-    await conn.executemany(
-        f"""INSERT INTO members ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})
-            ON CONFLICT (member_id) DO UPDATE SET {_UPDATES}""",  # noqa: S608
-        [_row(state) for state in states],
-    )
+async def save(conn: Any, states: Iterable[MemberState], created: Collection[str] = ()) -> set[str]:
+    """Write the states; the ids in ``created`` that another transaction created first.
+
+    Rows loaded with ``load`` are locked, so overwriting them is safe. A row this transaction
+    creates is not: two consumers can both find a member missing (a merge on the survivor's
+    partition leaves a pointer under the merged id while that id's own partition, on another
+    replica, applies its first purchase), and the later upsert would overwrite the earlier row.
+    So new rows are only inserted, never upserted; the caller retries the batch for any that were
+    taken, and then finds and locks them.
+    """
+    rows = [_row(state) for state in states]
+    fresh = [row for row in rows if row[0] in created]
+    if kept := [row for row in rows if row[0] not in created]:
+        await conn.executemany(
+            f"""INSERT INTO members ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})
+                ON CONFLICT (member_id) DO UPDATE SET {_UPDATES}""",  # noqa: S608
+            kept,
+        )
+    if not fresh:
+        return set()
+    inserted: set[str] = set()
+    for start in range(0, len(fresh), _INSERT_CHUNK):
+        chunk = fresh[start : start + _INSERT_CHUNK]
+        found = await conn.fetch(_insert_new_sql(len(chunk)), *[value for row in chunk for value in row])
+        inserted |= {r["member_id"] for r in found}
+    return {row[0] for row in fresh} - inserted
+
+
+# Rows per multi-row INSERT: Postgres takes at most 32,767 parameters a statement.
+_INSERT_CHUNK = 500
+
+
+@cache
+def _insert_new_sql(rows: int) -> str:
+    width = len(COLUMNS)
+    values = ", ".join("(" + ", ".join(f"${row * width + n}" for n in range(1, width + 1)) + ")" for row in range(rows))
+    return f"""INSERT INTO members ({_COLUMN_LIST}) VALUES {values}
+               ON CONFLICT (member_id) DO NOTHING RETURNING member_id"""  # noqa: S608
 
 
 async def record_transitions(conn: Any, transitions: Sequence[Transition]) -> None:

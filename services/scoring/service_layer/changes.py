@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from services.scoring.adapters import member_repository
@@ -61,9 +61,14 @@ def _scored(states: Sequence[MemberState], policy: Policy, *, value: bool) -> li
 
 
 async def commit_changes(
-    conn: object, states: Sequence[MemberState], transitions: Sequence[Transition], policy: Policy, publish: Publish
-) -> None:
-    """Score, save and publish.
+    conn: object,
+    states: Sequence[MemberState],
+    transitions: Sequence[Transition],
+    policy: Policy,
+    publish: Publish,
+    created: Collection[str] = (),
+) -> set[str]:
+    """Score, save and publish; the ids in ``created`` another transaction created first (nothing is published then).
 
     Every transition's snapshot gets all scores, value included, as it is published. The saved
     rows get P(alive) and expected purchases at their clocks, and keep the value of their latest
@@ -85,10 +90,11 @@ async def commit_changes(
         for s in _scored(rest, policy, value=False)
     }
     finals = [scored_snapshot.get(id(s)) or rest_scored[s.member_id] for s in states]
-    await member_repository.save(conn, finals)
+    if taken := await member_repository.save(conn, finals, created):
+        return taken
     await member_repository.record_transitions(conn, transitions)
     if not transitions:
-        return
+        return set()
     communities = await member_repository.communities_of(conn, {t.after.member_id for t in transitions})
     for transition in transitions:
         event = state_event(transition, communities.get(transition.after.member_id, ()))
@@ -100,3 +106,4 @@ async def commit_changes(
                 event_id=derived_event_id("scoring.state", event.member_id, str(event.state_version)),
             )
         )
+    return set()

@@ -27,7 +27,7 @@ from shared.contracts import (
     PurchaseKind,
 )
 from shared.kafka.consumer import Handler
-from shared.kafka.records import Decoded, Rejection, UnitOfWork
+from shared.kafka.records import Decoded, Rejection, RetryBatch, UnitOfWork
 from shared.observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -135,6 +135,7 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     wanted = {a.event.member_id for a in arrivals}
     wanted |= {a.event.merged_member_id for a in arrivals if isinstance(a.event, MemberMergedV1)}
     states = await _load_with_survivors(uow.conn, wanted)
+    loaded = set(states)
     facts = _Batch()
     touched: set[str] = set()
     transitions: list[Transition] = []
@@ -155,7 +156,12 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     )
     for merged_id, survivor_id in facts.merges:
         await member_repository.move_member_rows(conn, merged_id, survivor_id)
-    await commit_changes(conn, [states[m] for m in sorted(touched)], transitions, policy, uow.publish)
+    if taken := await commit_changes(
+        conn, [states[m] for m in sorted(touched)], transitions, policy, uow.publish, touched - loaded
+    ):
+        # Another replica created these members since we looked (a merge's pointer and the merged
+        # id's first event, on two partitions): start the batch again, and find their rows this time.
+        raise RetryBatch(f"members created concurrently: {sorted(taken)[:3]}")
     count_transitions(transitions)
 
 
