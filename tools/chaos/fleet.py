@@ -17,14 +17,13 @@ STACK_SH = REPO_ROOT / "deploy" / "local" / "stack.sh"
 @dataclass
 class Fleet:
     env: dict[str, str]
-    replicas: int
     running: dict[tuple[str, int], RunningService] = field(default_factory=dict)
     # Exits nobody asked for (a service that fell over on its own), by replica name.
     unplanned_exits: list[str] = field(default_factory=list)
 
     @classmethod
-    def adopt(cls, env: dict[str, str], replicas: int, services: list[RunningService]) -> Fleet:
-        fleet = cls(env, replicas)
+    def adopt(cls, env: dict[str, str], services: list[RunningService]) -> Fleet:
+        fleet = cls(env)
         for service in services:
             name, _, number = service.name.partition("-")
             fleet.running[(name, int(number) - 1 if number else 0)] = service
@@ -60,9 +59,6 @@ class Fleet:
 
     def pids(self) -> dict[str, int]:
         return {running.name: running.process.pid for running in self.running.values()}
-
-    def all_ready(self) -> None:
-        wait_ready(list(self.running.values()), timeout_s=180.0)
 
 
 def stack(command: str, attempts: int = 3) -> None:

@@ -108,7 +108,7 @@ async def chaos(
     session = await _open(console, settings, folder, replicas)
     await session.watcher.close()
     since = await watched_ends(settings.kafka.bootstrap_servers)
-    fleet = Fleet.adopt(session.service_env, replicas, session.services)
+    fleet = Fleet.adopt(session.service_env, session.services)
     slices = _slices(sim.records, len(faults) + 1)
     began = time.monotonic()
     ingest_urls = [f"http://127.0.0.1:{processes.replica_port('ingest', n)}" for n in range(replicas)]
@@ -156,7 +156,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         session = await _open(console, settings, folder, 1)
         await session.watcher.close()
         since = await watched_ends(settings.kafka.bootstrap_servers)
-        fleet = Fleet.adopt(session.service_env, 1, session.services)
+        fleet = Fleet.adopt(session.service_env, session.services)
         pids = fleet.pids()
         async with RawPublisher(settings.kafka.bootstrap_servers) as publisher:
             await publisher.publish(sim.records, per_second=per_second)
