@@ -156,14 +156,22 @@ def render(results: dict[str, Any]) -> str:
             )
         )
     if r:
-        accuracy = abs(r["ratio_to_limit"] - 1) if r["ratio_to_limit"] else None
+        queued_ratio = r.get("ratio_to_limit_once_queued")
+        accuracy = abs(queued_ratio - 1) if queued_ratio else None
         rows += [
             (
                 f"rate limit {r['rate_limit']:,.0f}/s (burst {r['burst']:,.0f}, {r.get('replicas', 1)} process(es)):"
-                " achieved after the first second",
+                " achieved once every offer was queued (intake done)",
+                f"{num(r.get('achieved_rate_once_queued'), ',.1f')}/s = {num(queued_ratio, '.4f')} × limit"
+                f" ({r.get('sends_once_queued', 0):,} sends, from {format_s(r.get('intake_done_after_s'))}"
+                " after the first)",
+                target(accuracy, TARGET_RATE_ACCURACY, "within 1%", higher=False),
+            ),
+            (
+                "the same from the first second, intake still taking in the backlog",
                 f"{num(r['achieved_rate'], ',.1f')}/s = {num(r['ratio_to_limit'], '.4f')} × limit"
                 f" ({r['sends_after_first_second']:,} sends; busiest 1 s window {r['busiest_second']:,})",
-                target(accuracy, TARGET_RATE_ACCURACY, "within 1%", higher=False),
+                "—",
             ),
             (
                 "worst excess over any stretch: sends − rate × length (token bucket: ≤ burst)",

@@ -69,7 +69,8 @@ class Wiring:
         async with ctx.pool.acquire() as conn:
             for provider in self.providers.values():
                 limit = self.settings.rate_limit(provider.name)
-                bucket = rate_buckets.BucketConfig(provider.name, limit.per_second, limit.burst)
+                capacity = limit.bucket_capacity(self.settings.rate_headroom_seconds)
+                bucket = rate_buckets.BucketConfig(provider.name, limit.per_second, capacity)
                 await rate_buckets.configure(conn, bucket)
         log.info(
             "notifier ready",

@@ -30,6 +30,15 @@ class RateLimit(BaseModel):
     per_second: float = Field(gt=0)
     burst: float = Field(default=1.0, ge=1)
 
+    def bucket_capacity(self, headroom_s: float) -> float:
+        """The burst the bucket may grant: the provider's, less what calls bunch up on the way there.
+
+        Calls reach the provider a few ms after their tokens, and not all equally late (event-loop
+        and network jitter), so a provider can see up to ``per_second × headroom`` more than the
+        bucket granted in a stretch. Keeping that back keeps the provider's view within ``burst``.
+        """
+        return max(1.0, self.burst - self.per_second * headroom_s)
+
 
 # Conservative defaults a chain raises to what its contracts allow.
 DEFAULT_RATE_LIMITS = {
@@ -48,6 +57,8 @@ class NotifierSettings(BaseSettings):
     email: SmtpSettings | None = None
     webhook: WebhookSettings | None = None
     rate_limits: dict[str, RateLimit] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    # How far apart, at most, calls granted together may reach the provider: see RateLimit.bucket_capacity.
+    rate_headroom_seconds: float = Field(default=0.03, ge=0)
     # The chain's own templates, searched before the built-in ones (same layout).
     templates_dir: Path | None = None
     default_locale: str = "zh-CN"

@@ -28,7 +28,7 @@ from services.notifier.adapters.providers.base import Provider
 from services.notifier.adapters.send_ledger import ClaimedSend, NewSend, Outcome
 from services.notifier.adapters.templates import RenderError, TemplateRenderer
 from services.notifier.domain import unsubscribe
-from services.notifier.domain.messages import Accepted, Failure, FailureKind
+from services.notifier.domain.messages import Accepted, Failure, FailureKind, RenderedMessage
 from services.notifier.domain.retry import RetryPolicy, next_retry_delay
 from services.notifier.service_layer.statuses import status_record
 from shared.contracts import Channel, DeliveryStatus, MessageType
@@ -37,6 +37,9 @@ from shared.postgres import outbox
 from shared.stopping import sleep_or_stop
 
 log = get_logger(__name__)
+
+# Sends rendered between two chances for the grant loop to run: about 5 ms of CPU.
+_RENDER_CHUNK = 8
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,20 @@ class Dispatcher:
         self._grant_cap = {
             channel: max(1, math.ceil(rate * settings.grant_horizon_s)) for channel, (rate, _) in (limits or {}).items()
         }
+        self._rate = {channel: rate for channel, (rate, _) in (limits or {}).items()}
+        # Rendered sends kept at hand: enough to spend a full bucket when the grant loop comes back late.
+        self._keep = {
+            channel: max(4 * self._grant_cap.get(channel, 0), math.ceil(burst), 1)
+            for channel, (_, burst) in (limits or {}).items()
+        }
+        for channel in self._providers:
+            self._keep.setdefault(channel, settings.claim_batch)
+        self._ready_grew = {channel: asyncio.Event() for channel in self._providers}
+        self._ready_taken = {channel: asyncio.Event() for channel in self._providers}
         # Claimed sends waiting for tokens, per channel.
-        self._ready: dict[Channel, collections.deque[ClaimedSend]] = {c: collections.deque() for c in self._providers}
+        self._ready: dict[Channel, collections.deque[tuple[ClaimedSend, RenderedMessage]]] = {
+            c: collections.deque() for c in self._providers
+        }
 
     def wake(self) -> None:
         """New sends were queued: look now instead of at the next poll."""
@@ -106,28 +121,68 @@ class Dispatcher:
     # -- claiming ---------------------------------------------------------------------------------
 
     async def _worker(self, channel: Channel, stop: asyncio.Event) -> None:
+        # Two loops per channel: one keeps rendered sends at hand, the other only takes tokens and
+        # starts calls. Claiming and rendering a grant's worth takes tens of ms; done in the same loop
+        # as the grants, it left the bucket full and its tokens unspent (0.93-0.97 of a 1,000/s limit).
+        await asyncio.gather(self._fill(channel, stop), self._grant(channel, stop))
+
+    async def _fill(self, channel: Channel, stop: asyncio.Event) -> None:
+        """Keep a full bucket's worth of due sends claimed and rendered; a slot is held from claim to record."""
+        ready = self._ready[channel]
+        keep = self._keep[channel]
+        while not stop.is_set():
+            try:
+                room = min(self._free[channel], keep - len(ready), self._settings.claim_batch)
+                claimed = await self._claim(channel, room) if room > 0 else []
+            except Exception as exc:  # the database is away: nothing was claimed, try again shortly
+                log.warning("claiming sends failed; retrying", channel=channel.value, error=repr(exc))
+                await sleep_or_stop(stop, 1.0)
+                continue
+            self._free[channel] -= len(claimed)
+            for done, send in enumerate(claimed, start=1):
+                # Rendered before tokens are taken: a granted call then goes out at once, and a send
+                # that will not reach the provider never uses up a token.
+                prepared = self._prepare(send)
+                if isinstance(prepared, Outcome):
+                    self._results.put_nowait(prepared)
+                else:
+                    ready.append(prepared)
+                    self._ready_grew[channel].set()
+                if done % _RENDER_CHUNK == 0:
+                    await asyncio.sleep(0)  # let the grant loop in between renders
+            if claimed:
+                continue
+            if len(ready) >= keep:
+                self._ready_taken[channel].clear()
+                await _wait_any(stop, self._ready_taken[channel], within_s=self._settings.poll_interval_s)
+            elif self._free[channel] <= 0:
+                self._slot_freed[channel].clear()
+                await _wait_any(stop, self._slot_freed[channel], within_s=self._settings.poll_interval_s)
+            else:
+                self._wake.clear()
+                await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
+
+    async def _grant(self, channel: Channel, stop: asyncio.Event) -> None:
+        """Take tokens for the rendered sends at hand and start that many calls."""
         provider = self._providers[channel]
         ready = self._ready[channel]
         cap = self._grant_cap.get(channel, self._settings.claim_batch)
+        rate = self._rate.get(channel)
+        last_take = time.monotonic()
         while not stop.is_set():
+            if not ready:
+                self._ready_grew[channel].clear()
+                await _wait_any(stop, self._ready_grew[channel], within_s=self._settings.poll_interval_s)
+                continue
+            # A busy event loop can come back later than one horizon: the bucket kept filling
+            # meanwhile, so take what the time since the last grant is worth, or the rate is missed.
+            now = time.monotonic()
+            due = cap if rate is None else max(cap, math.ceil(rate * (now - last_take)))
+            last_take = now
             try:
-                # Keep a few grants' worth of due sends at hand; a slot is held from claim to record.
-                room = min(self._free[channel], 4 * cap - len(ready), self._settings.claim_batch)
-                if room > 0:
-                    claimed = await self._claim(channel, room)
-                    self._free[channel] -= len(claimed)
-                    ready.extend(claimed)
-                if not ready:
-                    self._wake.clear()
-                    if self._free[channel] <= 0:
-                        self._slot_freed[channel].clear()
-                        await _wait_any(stop, self._slot_freed[channel], within_s=self._settings.poll_interval_s)
-                    else:
-                        await _wait_any(stop, self._wake, within_s=self._settings.poll_interval_s)
-                    continue
-                grant = await self._take(provider.name, min(len(ready), cap))
+                grant = await self._take(provider.name, min(len(ready), due))
             except Exception as exc:  # the database is away: nothing was taken, try again shortly
-                log.warning("claiming sends failed; retrying", channel=channel.value, error=repr(exc))
+                log.warning("taking rate-limit tokens failed; retrying", channel=channel.value, error=repr(exc))
                 await sleep_or_stop(stop, 1.0)
                 continue
             if not grant.tokens:
@@ -135,9 +190,10 @@ class Dispatcher:
                 await sleep_or_stop(stop, min(max(grant.wait_s, 0.001), 1.0))
                 continue
             for _ in range(grant.tokens):
-                task = asyncio.create_task(self._send(provider, ready.popleft()))
+                task = asyncio.create_task(self._send(provider, *ready.popleft()))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
+            self._ready_taken[channel].set()
         # Stopping: what was claimed but not started goes back to the queue when its lease runs out.
 
     async def _claim(self, channel: Channel, wanted: int) -> list[ClaimedSend]:
@@ -150,22 +206,21 @@ class Dispatcher:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    async def _send(self, provider: Provider, send: ClaimedSend) -> None:
+    def _prepare(self, send: ClaimedSend) -> tuple[ClaimedSend, RenderedMessage] | Outcome:
+        """The message to send, or the outcome of a send that must not reach the provider."""
         try:
-            outcome = await self._attempt(provider, send)
-        except Exception as exc:  # a bug, not the provider: record it as a failure rather than lose the slot
-            log.exception("send crashed", offer_id=send.offer.offer_id, channel=send.channel.value)
-            outcome = self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
-        await self._results.put(outcome)
+            return self._render(send)
+        except Exception as exc:  # a bug, not the message: record it as a failure rather than lose the slot
+            log.exception("preparing a send crashed", offer_id=send.offer.offer_id, channel=send.channel.value)
+            return self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
 
-    async def _attempt(self, provider: Provider, send: ClaimedSend) -> Outcome:
+    def _render(self, send: ClaimedSend) -> tuple[ClaimedSend, RenderedMessage] | Outcome:
         offer, channel = send.offer, send.channel
-        now = datetime.now(UTC)
         if send.resumed:
             notifier_metrics.RESUMED.labels(channel=channel.value).inc()
         if offer.message_type is MessageType.MARKETING and send.opted_out:
             return _suppressed(send, "no_consent")
-        if offer.expired_at(now):
+        if offer.expired_at(datetime.now(UTC)):
             return _suppressed(send, "offer_expired")
         address = send.contact.address(channel) if send.contact is not None else None
         if not address:
@@ -186,13 +241,22 @@ class Dispatcher:
             )
         except RenderError as exc:
             return self._settle(send, Failure(FailureKind.PERMANENT, exc.code, str(exc)[:500]))
+        return send, message
+
+    async def _send(self, provider: Provider, send: ClaimedSend, message: RenderedMessage) -> None:
+        channel = send.channel
         notifier_metrics.QUEUE_WAIT.labels(channel=channel.value).observe(
-            max(0.0, (now - send.was_due).total_seconds())
+            max(0.0, (datetime.now(UTC) - send.was_due).total_seconds())
         )
-        began = time.perf_counter()
-        result = await provider.send(message)
-        notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - began)
-        return self._settle(send, result)
+        try:
+            began = time.perf_counter()
+            result = await provider.send(message)
+            notifier_metrics.PROVIDER_LATENCY.labels(channel=channel.value).observe(time.perf_counter() - began)
+            outcome = self._settle(send, result)
+        except Exception as exc:  # a bug, not the provider: record it as a failure rather than lose the slot
+            log.exception("send crashed", offer_id=send.offer.offer_id, channel=channel.value)
+            outcome = self._settle(send, Failure(FailureKind.PERMANENT, "internal_error", repr(exc)[:500]))
+        await self._results.put(outcome)
 
     def _settle(self, send: ClaimedSend, result: Accepted | Failure) -> Outcome:
         if isinstance(result, Accepted):
