@@ -27,6 +27,7 @@ from shared.kafka.decoders import cloudevents_by_topic
 from shared.kafka.producer import idempotent_producer
 from shared.kafka.records import Decoder
 from shared.kafka.relay import OutboxRelay
+from shared.observability import heap
 from shared.observability.http import ops_app
 from shared.observability.logging import configure, get_logger
 from shared.postgres.pool import create_pool
@@ -93,6 +94,8 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
         definition.extend(context)
     if definition.prepare is not None:
         await definition.prepare(context)
+    heap.watch_collections()
+    heap.freeze_startup_heap()
     for consumer in consumers:
         await consumer.start()
 

@@ -39,6 +39,7 @@ RULES_DIR = PROMETHEUS_DIR / "rules"
 
 METRICS_MODULES = (
     "shared.observability.metrics",
+    "shared.observability.heap",
     "services.ingest.adapters.metrics",
     "services.scoring.adapters.metrics",
     "services.campaigns.adapters.metrics",
