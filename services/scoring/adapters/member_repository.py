@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from services.scoring.domain.lifecycle import Transition
@@ -90,24 +89,70 @@ async def save(conn: Any, states: Iterable[MemberState], created: Collection[str
         )
     if not fresh:
         return set()
-    inserted: set[str] = set()
-    for start in range(0, len(fresh), _INSERT_CHUNK):
-        chunk = fresh[start : start + _INSERT_CHUNK]
-        found = await conn.fetch(_insert_new_sql(len(chunk)), *[value for row in chunk for value in row])
-        inserted |= {r["member_id"] for r in found}
-    return {row[0] for row in fresh} - inserted
+    columns = [list(values) for values in zip(*fresh, strict=True)]
+    reasons = COLUMNS.index("reasons")
+    # Reason codes ([a-z_]) travel as one comma-joined text each: unnest would flatten a text[][].
+    columns[reasons] = [",".join(codes) for codes in columns[reasons]]
+    found = await conn.fetch(_INSERT_NEW_SQL, *columns)
+    return {row[0] for row in fresh} - {r["member_id"] for r in found}
 
 
-# Rows per multi-row INSERT: Postgres takes at most 32,767 parameters a statement.
-_INSERT_CHUNK = 500
+# Column types for the insert of new rows, in COLUMNS order; a unit test checks them against the migration.
+SQL_TYPES: dict[str, str] = {
+    "member_id": "text",
+    "merged_into": "text",
+    "first_seen_at": "timestamptz",
+    "clock": "timestamptz",
+    "lifecycle": "text",
+    "lifecycle_since": "timestamptz",
+    "reasons": "text[]",
+    "engagement_tier": "text",
+    "active_until": "timestamptz",
+    "engaged_until": "timestamptz",
+    "contribution_score": "double precision",
+    "reaction_score": "double precision",
+    "scores_at": "timestamptz",
+    "last_interaction_at": "timestamptz",
+    "last_left_at": "timestamptz",
+    "last_unfollowed_at": "timestamptz",
+    "last_complaint_at": "timestamptz",
+    "first_purchase_at": "timestamptz",
+    "last_purchase_at": "timestamptz",
+    "home_store_id": "text",
+    "sales": "integer",
+    "refunds": "integer",
+    "sales_minor": "bigint",
+    "refunds_minor": "bigint",
+    "value_tier": "text",
+    "p_alive": "double precision",
+    "expected_purchases": "double precision",
+    "clv_minor": "bigint",
+    "value_at_risk_minor": "bigint",
+    "next_review_at": "timestamptz",
+    "state_version": "integer",
+}
 
 
-@cache
-def _insert_new_sql(rows: int) -> str:
-    width = len(COLUMNS)
-    values = ", ".join("(" + ", ".join(f"${row * width + n}" for n in range(1, width + 1)) + ")" for row in range(rows))
-    return f"""INSERT INTO members ({_COLUMN_LIST}) VALUES {values}
+def _insert_new_sql() -> str:
+    """One statement text for any number of rows, so Postgres plans it once per connection.
+
+    (A multi-row VALUES list sized to the batch was a new statement, parsed and planned anew,
+    for every batch size: scoring's p99 at 2,000 events/s went from ~0.3 s to ~2 s with it.)
+    """
+    arrays = ", ".join(
+        f"${n}::text[]" if column == "reasons" else f"${n}::{SQL_TYPES[column]}[]"
+        for n, column in enumerate(COLUMNS, start=1)
+    )
+    selected = ", ".join(
+        "COALESCE(string_to_array(NULLIF(u.reasons, ''), ','), '{}')" if column == "reasons" else f"u.{column}"
+        for column in COLUMNS
+    )
+    return f"""INSERT INTO members ({_COLUMN_LIST})
+               SELECT {selected} FROM unnest({arrays}) AS u({_COLUMN_LIST})
                ON CONFLICT (member_id) DO NOTHING RETURNING member_id"""  # noqa: S608
+
+
+_INSERT_NEW_SQL = _insert_new_sql()
 
 
 async def record_transitions(conn: Any, transitions: Sequence[Transition]) -> None:

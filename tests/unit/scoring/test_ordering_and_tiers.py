@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.scoring.adapters.member_repository import COLUMNS
+from services.scoring.adapters.member_repository import COLUMNS, SQL_TYPES
 from services.scoring.domain.complaints import lexicon, terms_from_text
 from services.scoring.domain.events import apply_event
 from services.scoring.domain.explain import explain
@@ -110,6 +110,14 @@ def test_the_members_table_has_exactly_the_member_state_fields() -> None:
     columns = re.findall(r"^\s{4}(\w+)\s", body, flags=re.MULTILINE)
     assert sorted(columns) == sorted(f.name for f in fields(MemberState))
     assert sorted(COLUMNS) == sorted(columns)
+
+
+def test_the_insert_of_new_members_casts_each_column_to_its_type_in_the_migration() -> None:
+    sql = MIGRATION.read_text()
+    body = sql[sql.index("CREATE TABLE members (") : sql.index(");", sql.index("CREATE TABLE members ("))]
+    column = r"^\s{4}(\w+)\s+([a-z][a-z \[\]]*?)(?:\s+(?:NOT|PRIMARY|DEFAULT)\b|,|$)"
+    declared = {name: kind.strip() for name, kind in re.findall(column, body, re.M)}
+    assert declared == SQL_TYPES
 
 
 def test_rule_overrides_are_applied_and_misspelt_ones_refused() -> None:
