@@ -55,7 +55,9 @@ def json_object(body: bytes, *, limit: int = MAX_RECORD_BYTES) -> dict[str, Any]
         raise InvalidRecord("invalid_json", str(exc)[:120]) from None
     if not isinstance(payload, dict):
         raise InvalidRecord("invalid_json", f"the top level must be an object, not {type(payload).__name__}")
-    if _json_depth(payload) > MAX_DEPTH:
+    # Each level opens with a bracket, so a text with few brackets cannot nest deeply: most records
+    # skip the walk (it was about 3% of ingest's CPU).
+    if text.count("{") + text.count("[") > MAX_DEPTH and _json_depth(payload) > MAX_DEPTH:
         raise InvalidRecord("too_deeply_nested", f"the payload nests deeper than {MAX_DEPTH} levels")
     if "\\u" in text and not _utf8_encodable(payload):
         # A "\ud800" escape decodes to a lone surrogate, which no UTF-8 event can carry (RFC 7493 forbids it).
@@ -73,7 +75,7 @@ def xml_element(body: bytes, *, limit: int = MAX_RECORD_BYTES) -> ET.Element:
         raise InvalidRecord("invalid_xml", f"refused: {type(exc).__name__}") from None
     except ET.ParseError as exc:
         raise InvalidRecord("invalid_xml", str(exc)) from None
-    if _xml_depth(root) > MAX_DEPTH:
+    if text.count("<") > MAX_DEPTH and _xml_depth(root) > MAX_DEPTH:
         raise InvalidRecord("too_deeply_nested", f"the document nests deeper than {MAX_DEPTH} levels")
     return root
 
