@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -231,3 +231,63 @@ async def mark_converted(conn: Any, conversions: Sequence[tuple[str, datetime, s
         [c[2] for c in conversions],
         [c[3] for c in conversions],
     )
+
+
+@dataclass(frozen=True)
+class Conversion:
+    decision_key: str
+    campaign_id: str
+    member_id: str
+    sku: str | None
+    category: str | None
+    purchase_id: str
+    revenue_minor: int
+    refunded_minor: int
+    outcome: str
+
+
+async def conversions_by(conn: Any, purchase_ids: Collection[str]) -> list[Conversion]:
+    """The conversions these purchases made, locked: their refunds are about to be counted."""
+    rows = await conn.fetch(
+        """SELECT decision_key, campaign_id, member_id, sku, category, conversion_purchase_id AS purchase_id,
+                  revenue_minor, refunded_minor, outcome
+           FROM decisions WHERE conversion_purchase_id = ANY($1::text[])
+           ORDER BY decision_key FOR UPDATE""",
+        sorted(purchase_ids),
+    )
+    return [Conversion(**dict(r)) for r in rows]
+
+
+async def take_back(conn: Any, refunds: Sequence[tuple[str, int]]) -> list[str]:
+    """(decision key, refunded revenue): count it; a conversion refunded in full is withdrawn.
+
+    Returns the keys of the withdrawn conversions.
+    """
+    if not refunds:
+        return []
+    rows = await conn.fetch(
+        """WITH u AS (SELECT key, sum(amount) AS amount FROM unnest($1::text[], $2::bigint[]) AS u(key, amount)
+                      GROUP BY key),
+                counted AS (SELECT d.decision_key, d.refunded_minor + u.amount >= d.revenue_minor AS withdrawn,
+                                   d.refunded_minor + u.amount AS refunded
+                            FROM decisions d JOIN u ON d.decision_key = u.key
+                            WHERE d.converted_at IS NOT NULL)
+           UPDATE decisions d
+           SET refunded_minor = CASE WHEN c.withdrawn THEN 0 ELSE c.refunded END,
+               converted_at = CASE WHEN c.withdrawn THEN NULL ELSE d.converted_at END,
+               conversion_purchase_id = CASE WHEN c.withdrawn THEN NULL ELSE d.conversion_purchase_id END,
+               revenue_minor = CASE WHEN c.withdrawn THEN NULL ELSE d.revenue_minor END
+           FROM counted c WHERE d.decision_key = c.decision_key
+           RETURNING d.decision_key, c.withdrawn""",
+        [r[0] for r in refunds],
+        [r[1] for r in refunds],
+    )
+    return sorted(r["decision_key"] for r in rows if r["withdrawn"])
+
+
+async def move_decisions(conn: Any, survivor: str, merged: str) -> None:
+    """A merged member's decisions become the survivor's: its caps, cooldowns and open offers count for the person.
+
+    Decision keys keep the id they were made under: they name a trigger occurrence, which does not change.
+    """
+    await conn.execute("UPDATE decisions SET member_id = $1 WHERE member_id = $2", survivor, merged)

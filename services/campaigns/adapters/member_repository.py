@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +67,15 @@ class Rhythm:
     last: datetime
 
 
+# Purchases add up, first and last widen: the same whether sales arrive or a merged id's rhythm does.
+_ADD_TO_RHYTHM = """
+           ON CONFLICT (member_id) DO UPDATE SET
+               purchases = m.purchases + EXCLUDED.purchases,
+               first_purchase_at = LEAST(m.first_purchase_at, EXCLUDED.first_purchase_at),
+               last_purchase_at = GREATEST(m.last_purchase_at, EXCLUDED.last_purchase_at)
+           RETURNING member_id, purchases, first_purchase_at, last_purchase_at"""
+
+
 async def apply_sales(conn: Any, sales: Sequence[tuple[str, datetime]]) -> list[Rhythm]:
     """Count (member, time) sales into each member's rhythm; order-independent, so late sales fold in."""
     per_member: dict[str, list[datetime]] = {}
@@ -77,12 +86,8 @@ async def apply_sales(conn: Any, sales: Sequence[tuple[str, datetime]]) -> list[
     ids = sorted(per_member)
     rows = await conn.fetch(
         """INSERT INTO members AS m (member_id, purchases, first_purchase_at, last_purchase_at)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[])
-           ON CONFLICT (member_id) DO UPDATE SET
-               purchases = m.purchases + EXCLUDED.purchases,
-               first_purchase_at = LEAST(m.first_purchase_at, EXCLUDED.first_purchase_at),
-               last_purchase_at = GREATEST(m.last_purchase_at, EXCLUDED.last_purchase_at)
-           RETURNING member_id, purchases, first_purchase_at, last_purchase_at""",
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[])"""  # noqa: S608 - constants only
+        + _ADD_TO_RHYTHM,
         ids,
         [len(per_member[i]) for i in ids],
         [min(per_member[i]) for i in ids],
@@ -187,3 +192,51 @@ async def engaged_members(conn: Any, community_id: str, tiers: Sequence[str]) ->
         list(tiers),
     )
     return [r["member_id"] for r in rows]
+
+
+async def survivors_of(conn: Any, member_ids: Collection[str]) -> dict[str, str]:
+    """Merged ids among ``member_ids``, each with the member it was merged into."""
+    if not member_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT merged_id, survivor FROM merged_members WHERE merged_id = ANY($1::text[])", sorted(member_ids)
+    )
+    return {row["merged_id"]: row["survivor"] for row in rows}
+
+
+async def fold_merge(conn: Any, survivor: str, merged: str, at: datetime) -> Rhythm | None:
+    """Fold ``merged`` into ``survivor``: the pointer, purchase rhythm and consents; returns the survivor's rhythm.
+
+    Lifecycle and tiers are not folded: scoring merges them and publishes the survivor's new state.
+    Consents keep the latest statement per channel, whichever id it was made under.
+    """
+    await conn.execute(
+        """WITH pointed AS (
+               INSERT INTO merged_members (merged_id, survivor, merged_at) VALUES ($2, $1, $3)
+               ON CONFLICT (merged_id) DO NOTHING)
+           UPDATE merged_members SET survivor = $1 WHERE survivor = $2""",
+        survivor,
+        merged,
+        at,
+    )
+    await conn.execute(
+        """WITH gone AS (DELETE FROM consents WHERE member_id = $2 RETURNING channel, granted, at)
+           INSERT INTO consents AS c (member_id, channel, granted, at)
+           SELECT $1, channel, granted, at FROM gone
+           ON CONFLICT (member_id, channel) DO UPDATE SET granted = EXCLUDED.granted, at = EXCLUDED.at
+           WHERE EXCLUDED.at > c.at""",
+        survivor,
+        merged,
+    )
+    row = await conn.fetchrow(
+        """WITH gone AS (DELETE FROM members WHERE member_id = $2
+                         RETURNING purchases, first_purchase_at, last_purchase_at)
+           INSERT INTO members AS m (member_id, purchases, first_purchase_at, last_purchase_at)
+           SELECT $1, purchases, first_purchase_at, last_purchase_at FROM gone"""  # noqa: S608 - constants only
+        + _ADD_TO_RHYTHM,
+        survivor,
+        merged,
+    )
+    if row is None or row["first_purchase_at"] is None:
+        return None
+    return Rhythm(row["member_id"], row["purchases"], row["first_purchase_at"], row["last_purchase_at"])

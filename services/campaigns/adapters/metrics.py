@@ -15,5 +15,10 @@ CONVERSIONS = Counter(
     "Offers (arm=offer) and holdout decisions (arm=holdout) converted by a purchase",
     ["campaign", "arm"],
 )
+CONVERSIONS_WITHDRAWN = Counter(
+    "memberpulse_campaigns_conversions_withdrawn_total",
+    "Conversions taken back because the converting purchase was refunded in full, by arm as above",
+    ["campaign", "arm"],
+)
 WATERMARK = Gauge("memberpulse_campaigns_watermark_timestamp_seconds", "Event-time watermark timers fire at")
 ACTIVE_CAMPAIGNS = Gauge("memberpulse_campaigns_active", "Campaigns active in this process")

@@ -25,3 +25,16 @@ def converted_revenue(
     else:
         return basket.total_minor
     return sum(line.amount_minor for line in lines) if lines else None
+
+
+def refunded_revenue(sku: str | None, category: str | None, refund: Basket) -> int:
+    """How much of a converted sale's revenue a refund of it takes back: the lines that converted.
+
+    The same match as ``converted_revenue``: a SKU offer loses what is refunded of that SKU, a
+    category offer what is refunded of that category, an offer of neither the whole refund.
+    """
+    if sku is not None:
+        return sum(line.amount_minor for line in refund.lines if line.sku == sku)
+    if category is not None:
+        return sum(line.amount_minor for line in refund.lines if line.category == category)
+    return refund.total_minor

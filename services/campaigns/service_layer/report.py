@@ -3,8 +3,9 @@
 Every decision row is one member and one trigger occurrence, so arm sizes count decisions: the
 treated arm is what was issued, the control arm what was held out (decided exactly as an issued
 offer, then not sent). Conversions and their revenue are set on the rows by attribution, for
-both arms alike, which is what makes the comparison fair. Queued and suppressed decisions are in
-neither arm: they never reached the point where sending or holding out was decided.
+both arms alike, which is what makes the comparison fair; refunds of converting purchases are
+taken off the revenue, and a conversion refunded in full is withdrawn. Queued and suppressed
+decisions are in neither arm: they never reached the point where sending or holding out was decided.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ SELECT ids.campaign_id, c.version, c.status,
        count(*) FILTER (WHERE d.delivered_at IS NOT NULL) AS delivered,
        count(*) FILTER (WHERE d.outcome = 'issued' AND d.converted_at IS NOT NULL) AS treated_converted,
        count(*) FILTER (WHERE d.outcome = 'holdout' AND d.converted_at IS NOT NULL) AS holdout_converted,
-       COALESCE(sum(d.revenue_minor) FILTER (WHERE d.outcome = 'issued' AND d.converted_at IS NOT NULL), 0)::bigint
+       COALESCE(sum(d.revenue_minor - d.refunded_minor)
+                FILTER (WHERE d.outcome = 'issued' AND d.converted_at IS NOT NULL), 0)::bigint
            AS treated_revenue_minor,
-       COALESCE(sum(d.revenue_minor) FILTER (WHERE d.outcome = 'holdout' AND d.converted_at IS NOT NULL), 0)::bigint
+       COALESCE(sum(d.revenue_minor - d.refunded_minor)
+                FILTER (WHERE d.outcome = 'holdout' AND d.converted_at IS NOT NULL), 0)::bigint
            AS holdout_revenue_minor,
+       COALESCE(sum(d.refunded_minor) FILTER (WHERE d.converted_at IS NOT NULL), 0)::bigint AS refunded_minor,
        COALESCE(sum(d.coupon_value_minor) FILTER (WHERE d.outcome = 'issued'), 0)::bigint AS coupon_issued_minor,
        min(d.decided_at) AS first_decided_at,
        max(d.decided_at) AS last_decided_at,
@@ -73,7 +77,10 @@ def _report(row: Any) -> dict[str, Any]:
         "delivered": row["delivered"],
         "converted": {"treated": treated.converted, "holdout": control.converted},
         "conversion_rate": {"treated": treated.rate, "holdout": control.rate},
+        # Net of refunds: a partly refunded conversion keeps what was not refunded; one refunded in
+        # full is withdrawn and counts in neither figure.
         "revenue_minor": {"treated": treated.revenue_minor, "holdout": control.revenue_minor},
+        "refunded_minor": row["refunded_minor"],
         "coupon_issued_minor": row["coupon_issued_minor"],
         "uplift": {**measured.as_dict(), "confidence": CONFIDENCE},
         "incremental_revenue_minor": measured.incremental_revenue_minor,

@@ -13,7 +13,7 @@ from services.campaigns.adapters import (
     member_repository,
 )
 from services.campaigns.domain.affinity import Complement, complements
-from services.campaigns.domain.attribution import converted_revenue
+from services.campaigns.domain.attribution import converted_revenue, refunded_revenue
 from services.campaigns.domain.definitions import TriggerKind
 from services.campaigns.domain.members import ENGAGED
 from services.campaigns.domain.triggers import (
@@ -62,6 +62,29 @@ async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, str
                 break
     await decision_repository.mark_converted(conn, conversions)
     return converted
+
+
+async def take_back_refunds(conn: Any, refunds: Sequence[tuple[str, Basket]]) -> list[tuple[str, str]]:
+    """Count refunds of converting purchases against their conversions; returns (campaign, arm) of each
+    conversion withdrawn because its lines were refunded in full."""
+    by_original: dict[str, list[Basket]] = {}
+    for original, refund in refunds:
+        by_original.setdefault(original, []).append(refund)
+    if not by_original:
+        return []
+    conversions = await decision_repository.conversions_by(conn, by_original)
+    taken = [
+        (conversion.decision_key, amount)
+        for conversion in conversions
+        for refund in by_original[conversion.purchase_id]
+        if (amount := refunded_revenue(conversion.sku, conversion.category, refund)) > 0
+    ]
+    withdrawn = set(await decision_repository.take_back(conn, taken))
+    return [
+        (c.campaign_id, "holdout" if c.outcome == "holdout" else "offer")
+        for c in conversions
+        if c.decision_key in withdrawn
+    ]
 
 
 async def purchase_candidates(

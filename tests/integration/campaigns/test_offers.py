@@ -97,6 +97,14 @@ def sale(member_id: str, purchase_id: str, at: datetime, *lines: tuple[str, str,
     )
 
 
+def refund(
+    member_id: str, purchase_id: str, original: str, at: datetime, *lines: tuple[str, str, int]
+) -> MemberPurchaseV1:
+    return sale(member_id, purchase_id, at, *lines).model_copy(
+        update={"kind": PurchaseKind.REFUND, "original_purchase_id": original}
+    )
+
+
 def chat(member_id: str, text: str, at: datetime) -> MemberChatV1:
     return MemberChatV1(
         member_id=member_id,
@@ -190,3 +198,28 @@ async def test_triggers_become_offers_and_every_guard_records_its_reason(campaig
     assert report["issued"] == 1
     assert report["suppressed_by_reason"] == {"lost_arbitration": 1, "no_consent": 1}
     assert report["delivered"] == 1
+
+    # Refunds of the converting purchase p-2: the snacks line is not what converted, so returning it
+    # changes nothing; returning part of the wipes takes that much back; returning the rest withdraws
+    # the conversion.
+    await rig.publish([refund("m-buy", "r-1", "p-2", T + timedelta(days=3), ("sku-x", "snacks", 900))])
+    await rig.wait_settled()
+    cross = (await rig.decisions())["m-buy/cross_sell/purchase:p-1"]
+    assert (cross["revenue_minor"], cross["refunded_minor"]) == (2_500, 0)
+    await rig.publish([refund("m-buy", "r-2", "p-2", T + timedelta(days=3), ("sku-w9", "baby_wipes", 1_000))])
+    await rig.wait_settled()
+    cross = (await rig.decisions())["m-buy/cross_sell/purchase:p-1"]
+    assert (cross["revenue_minor"], cross["refunded_minor"]) == (2_500, 1_000)
+    async with httpx.AsyncClient(base_url=service.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        report = (await client.get("/v1/campaigns/cross_sell/report")).json()
+    assert report["converted"]["treated"] == 1
+    assert report["revenue_minor"]["treated"] == 1_500, "net of the refund"
+    await rig.publish([refund("m-buy", "r-3", "p-2", T + timedelta(days=4), ("sku-w9", "baby_wipes", 1_500))])
+    await rig.wait_settled()
+    cross = (await rig.decisions())["m-buy/cross_sell/purchase:p-1"]
+    assert cross["converted_at"] is None, "refunded in full: the conversion is withdrawn"
+    assert (cross["revenue_minor"], cross["refunded_minor"], cross["conversion_purchase_id"]) == (None, 0, None)
+    async with httpx.AsyncClient(base_url=service.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        report = (await client.get("/v1/campaigns/cross_sell/report")).json()
+    assert report["converted"]["treated"] == 0
+    assert report["revenue_minor"]["treated"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.campaigns.domain.affinity import AffinityCounts, AffinityRules, complements
-from services.campaigns.domain.attribution import converted_revenue
+from services.campaigns.domain.attribution import converted_revenue, refunded_revenue
 from services.campaigns.domain.catalog import next_tier_map
 from services.campaigns.domain.triggers import (
     Basket,
@@ -101,3 +101,12 @@ def test_a_purchase_converts_an_offer_only_inside_its_window_and_only_on_what_wa
     assert converted_revenue(None, None, start, end, bought) == 1_100
     assert converted_revenue("sku-z", None, start, end, bought) is None
     assert converted_revenue("sku-a", None, NOON + timedelta(hours=1), end, bought) is None
+
+
+def test_a_refund_takes_back_only_what_it_returns_of_the_lines_that_converted():
+    returned = basket(Line("sku-a", "dairy", 500), Line("sku-b", "bakery", 300))
+    assert refunded_revenue("sku-a", None, returned) == 500
+    assert refunded_revenue(None, "bakery", returned) == 300
+    assert refunded_revenue(None, None, returned) == 800, "an offer of anything converted on the whole basket"
+    assert refunded_revenue("sku-z", None, returned) == 0
+    assert refunded_revenue(None, "toys", returned) == 0
