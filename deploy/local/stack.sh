@@ -14,6 +14,9 @@
 #   MP_PG_DATABASE            application database              (default memberpulse)
 #   MP_PG_ADMIN_PASSWORD      password of the `postgres` role   (default memberpulse-admin)
 #   MP_PG_SHARED_BUFFERS      Postgres shared_buffers           (default 1GB)
+#   MP_PG_WAL_COMPRESSION     Postgres wal_compression          (default lz4)
+#   MP_PG_MAX_WAL_SIZE        Postgres max_wal_size             (default 4GB)
+#   MP_PG_CHECKPOINT_TIMEOUT  Postgres checkpoint_timeout       (default 15min)
 # These are exported to the readiness and bootstrap commands (shared.settings reads MP_*), and
 # so are MP_KAFKA_BOOTSTRAP_SERVERS, MP_PG_HOST and MP_PG_ADMIN_USER, set to point at this stack:
 # whatever they say in the caller's environment, `stack.sh` checks and bootstraps its own stack.
@@ -36,6 +39,9 @@ export MP_PG_ADMIN_PASSWORD="${MP_PG_ADMIN_PASSWORD:-memberpulse-admin}"
 # then lives in the OS cache rather than Postgres's own. A quarter of RAM is the usual advice; 1GB
 # suits this stack beside Kafka and the services.
 MP_PG_SHARED_BUFFERS="${MP_PG_SHARED_BUFFERS:-1GB}"
+MP_PG_WAL_COMPRESSION="${MP_PG_WAL_COMPRESSION:-lz4}"
+MP_PG_MAX_WAL_SIZE="${MP_PG_MAX_WAL_SIZE:-4GB}"
+MP_PG_CHECKPOINT_TIMEOUT="${MP_PG_CHECKPOINT_TIMEOUT:-15min}"
 export MP_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$MP_KAFKA_PORT"
 export MP_PG_HOST="127.0.0.1"
 export MP_PG_ADMIN_USER="postgres"
@@ -607,6 +613,12 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '${PG_RUN}'
 password_encryption = 'scram-sha-256'
 shared_buffers = ${MP_PG_SHARED_BUFFERS}
+# Member tables are updated at random rows: the first change to a page after a checkpoint writes the
+# whole page to the WAL. Compressing those images and spacing checkpoints keeps that cost from
+# growing with the number of members (docs/local-stack.md).
+wal_compression = ${MP_PG_WAL_COMPRESSION}
+max_wal_size = ${MP_PG_MAX_WAL_SIZE}
+checkpoint_timeout = ${MP_PG_CHECKPOINT_TIMEOUT}
 EOF
     ((EUID == 0)) && chown postgres:postgres "$PG_DATA/memberpulse.conf"
     return 0
