@@ -21,22 +21,25 @@ async def test_killing_campaigns_mid_stream_loses_no_offer_and_issues_none_twice
     rig.define(lifecycle("win_back", "at_risk", holdout_pct=10, cooldown_days=0))
     members = 6_000
     await rig.publish([state(f"k-{i:05d}", Lifecycle.AT_RISK, at=T + timedelta(seconds=i)) for i in range(members)])
+    # Cut the stream at points spread through it, each a little jittered, so every run is cut
+    # mid-stream however fast this machine decides: a random delay alone once let the first run
+    # finish the whole stream before its kill.
     rng = random.Random(5)
+    cut_points = [int(members * fraction) + rng.randrange(200) for fraction in (0.15, 0.4, 0.65)]
     kills = 0
-    while kills < 4:
+    for cut_point in cut_points:
+        if await _decided(rig) >= cut_point:
+            continue
         [service] = rig.start()
-        before = await _decided(rig)
-        if before >= members:
-            break
-        # Kill once this run has decided something, at a random moment mid-stream.
-        while await _decided(rig) == before:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(rng.uniform(0.0, 0.6))
+        deadline = asyncio.get_running_loop().time() + 120
+        while await _decided(rig) < cut_point:
+            assert asyncio.get_running_loop().time() < deadline, f"campaigns never reached {cut_point} decisions"
+            await asyncio.sleep(0.02)
         service.process.kill()
         service.process.wait()
         rig.running.remove(service)
-        kills += 1
-    assert kills >= 2, "the stream must have been cut at least twice"
+        kills += await _decided(rig) < members
+    assert kills >= 2, "the stream must have been cut mid-stream at least twice"
     if not rig.running:
         rig.start()
     await rig.wait_settled(timeout_s=240)
