@@ -70,7 +70,8 @@ async def release(conn: Any, safe_until: Mapping[int, datetime]) -> list[Any]:
         await conn.fetch(
             """DELETE FROM deferred_events d USING unnest($1::int[], $2::timestamptz[]) AS s(partition, safe)
                WHERE d.partition = s.partition AND d.at <= s.safe
-               RETURNING d.topic, d.partition, d."offset", d.at, d.payload""",
+               RETURNING d.topic, d.partition, d."offset", d.at, d.payload,
+                         extract(epoch FROM clock_timestamp() - d.deferred_at)::float8 AS waited_s""",
             partitions,
             [safe_until[p] for p in partitions],
         )

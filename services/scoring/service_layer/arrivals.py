@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.scoring.adapters import clock_repository
+from services.scoring.adapters import clock_repository, metrics
 from services.scoring.domain.ordering import FAR_FUTURE, safe_until
 from shared.contracts import MemberChatV1, MemberCommunityV1, MemberEvent, MemberMergedV1, MemberPurchaseV1
 from shared.contracts.topics import MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_MERGED, MEMBER_PURCHASE
@@ -85,8 +85,12 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     safe = safe_until(uow.progress, latest)
     ready = [a for a in arrivals if a.event.occurred_at <= safe.get(a.partition, FAR_FUTURE)]
     waiting = [a for a in arrivals if a.event.occurred_at > safe.get(a.partition, FAR_FUTURE)]
-    released = [_released(row) for row in await clock_repository.release(conn, safe)]
+    released_rows = await clock_repository.release(conn, safe)
+    released = [_released(row) for row in released_rows]
     await clock_repository.defer(
         conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump(mode="json")) for a in waiting]
     )
+    metrics.DEFERRED.inc(len(waiting))
+    for row in released_rows:
+        metrics.DEFERRAL_WAIT.observe(row["waited_s"])
     return sorted([*ready, *released], key=lambda a: a.order)
