@@ -12,7 +12,8 @@ from typing import Any
 
 from services.campaigns.adapters import clock_repository, decision_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
-from services.campaigns.domain.triggers import Basket, Candidate, Line, StateChange, lifecycle_candidates
+from services.campaigns.domain.definitions import TriggerKind
+from services.campaigns.domain.triggers import Basket, Candidate, Line, StateChange, lifecycle_candidates, of_kind
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from services.campaigns.service_layer.deciding import DecidingSettings, decide_and_record
 from services.campaigns.service_layer.merges import follow_merges, onto_survivors
@@ -78,8 +79,9 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
         await decision_repository.record_statuses(conn, [p for p in payloads if isinstance(p, NotificationStatusV1)])
         await member_repository.apply_states(conn, states)
         candidates: list[Candidate] = []
+        entering = of_kind(campaigns, TriggerKind.LIFECYCLE_ENTERED)  # once a batch, not once a state
         for state in states:
-            candidates += lifecycle_candidates(change_of(state), campaigns)
+            candidates += lifecycle_candidates(change_of(state), entering)
         if sales:
             await count_sales(conn, sales, campaigns)
             for campaign_id, arm in await attribute(conn, sales):
