@@ -47,3 +47,8 @@ DEFERRAL_WAIT = Histogram(
     "Wall-clock time a held-back event waited before it was applied",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+LATE_EVENTS = Counter(
+    "memberpulse_scoring_late_events_total",
+    "Events older than their member's clock when applied: folded in and evaluated at the clock, so"
+    " the member's state depends on the order they arrived in",
+)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.scoring.adapters import community_repository, member_repository
+from services.scoring.adapters import community_repository, member_repository, metrics
 from services.scoring.domain.events import apply_event, merge, tombstone
 from services.scoring.domain.lifecycle import Transition
 from services.scoring.domain.member import MemberState, new_member
@@ -139,7 +139,10 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     facts = _Batch()
     touched: set[str] = set()
     transitions: list[Transition] = []
+    late = 0
     for arrival in arrivals:
+        known = states.get(_survivor_of(states, arrival.event.member_id))
+        late += known is not None and arrival.event.occurred_at < known.clock
         try:
             changed, caused = _apply_one(states, arrival.event, policy, facts)
         except Exception as exc:  # a bug meeting odd input: dead-letter the one event, keep the rest flowing
@@ -163,6 +166,7 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
         # id's first event, on two partitions): start the batch again, and find their rows this time.
         raise RetryBatch(f"members created concurrently: {sorted(taken)[:3]}")
     count_transitions(transitions)
+    metrics.LATE_EVENTS.inc(late)
 
 
 def member_events_handler(holder: PolicyHolder) -> Handler[MemberEvent]:
