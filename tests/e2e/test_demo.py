@@ -77,8 +77,10 @@ def test_the_demo_balances_its_books_and_a_seed_gives_the_same_run_twice(demo_en
     # Downstream, some decisions depend on timing (campaigns act on the latest state scoring has
     # published when a purchase arrives, and in a replay how far scoring lags varies), so the
     # figures agree closely rather than exactly: docs/demo.md.
+    # Scoring starts after the backfill is ingested, so only the live part's few late events
+    # can move a member (docs/demo.md): member figures agree to 2% (or 3 members).
     for view in ("engagement", "lifecycle", "value"):
-        _close(again["members_now"][view], facts["members_now"][view])
+        _close(again["members_now"][view], facts["members_now"][view], share=0.02, floor=3)
     issued = (again["accounting"]["offers_issued"], facts["accounting"]["offers_issued"])
     assert abs(issued[0] - issued[1]) <= 0.05 * max(issued), issued
     _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"), share=0.25, floor=15)

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,9 +80,11 @@ def spawn_replica(service: str, index: int, env: dict[str, str]) -> RunningServi
     return RunningService(name, port, process, LOG_DIR / f"{name}.log")
 
 
-def start_services(env: dict[str, str], replicas: int = 1) -> list[RunningService]:
-    """Every service, ``replicas`` processes each (one consumer group per service), ready to work."""
-    services = [spawn_replica(name, index, env) for index in range(replicas) for name in SERVICE_NAMES]
+def start_services(
+    env: dict[str, str], replicas: int = 1, names: Sequence[str] = SERVICE_NAMES
+) -> list[RunningService]:
+    """The ``names`` services, ``replicas`` processes each (one consumer group per service), ready to work."""
+    services = [spawn_replica(name, index, env) for index in range(replicas) for name in names]
     wait_ready(services, timeout_s=120.0)
     return services
 

@@ -27,7 +27,7 @@ from tools.demo import config
 from tools.demo.figures import truth
 from tools.demo.publishing import LivePublisher
 from tools.demo.replay import backfill_files, replay_files
-from tools.demo.session import finish, open_session, pipeline_facts
+from tools.demo.session import finish, open_session, pipeline_facts, start_the_rest
 from tools.demo.steps import fit_and_rate, fit_models, member_id_of_card, write_contacts
 from tools.simulate import ChainSpec, Route, Simulation, simulate
 
@@ -64,7 +64,14 @@ async def run(options: Options, console: Console) -> int:
     console.print(f"{written:,} members' contact points for the notifier: {contacts.relative_to(config.REPO_ROOT)}")
 
     console.rule("[bold]2. The stack")
-    session = await open_session(console, settings, SIM_DIR / "stores.csv", SIM_DIR / "products.csv", contacts)
+    # Only ingest takes in the backfill. Scoring and the rest start once all of it is on their
+    # topics, so they read it as the backlog it is, in event time order across topics, and the
+    # same seed gives the same states. Started beside ingest, scoring would apply each file's
+    # records as they came, a whole file ahead of the others: a member's chats after purchases
+    # months newer, evaluated late, and the result would depend on the moment ingest got there.
+    session = await open_session(
+        console, settings, SIM_DIR / "stores.csv", SIM_DIR / "products.csv", contacts, first=("ingest",)
+    )
     live = [r for r in sim.records if r.route is not Route.FILE]
     history_start = min(r.at for r in sim.records)
     try:
@@ -72,7 +79,10 @@ async def run(options: Options, console: Console) -> int:
         files = await asyncio.to_thread(replay_files, backfill_files(SIM_DIR / "backfill"), console)
         session.published["files"] = len(sim.records) - len(live)
         waited = await session.watcher.wait_drained(console)
-        console.print(f"{files} files replayed ({session.published['files']:,} records); drained in {waited:.0f} s")
+        console.print(f"{files} files replayed ({session.published['files']:,} records); ingested in {waited:.0f} s")
+        start_the_rest(session, console)
+        waited = await session.watcher.wait_drained(console)
+        console.print(f"scoring, campaigns and the notifier caught up in {waited:.0f} s")
         backfill_end = spec.end - timedelta(days=30.44 * (spec.months - spec.backfill_months))
         fit_and_rate(console, backfill_end)
         await asyncio.sleep(2.5)  # the services reload the model within MP_SCORING_POLICY_RELOAD_SECONDS (1)

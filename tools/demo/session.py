@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ class Session:
     published: dict[str, int]  # records handed to ingest, by path; the watcher samples their sum
     services: list[RunningService]
     service_env: dict[str, str]  # what the services were started with: to start one again the same way
+    replicas: int = 1
 
 
 async def open_session(
@@ -54,8 +55,12 @@ async def open_session(
     contacts: Path | None,
     *,
     replicas: int = 1,
+    first: Sequence[str] = SERVICE_NAMES,
 ) -> Session:
-    """Stop an earlier demo, empty the services' tables, load reference data, start sinks and services."""
+    """Stop an earlier demo, empty the services' tables, load reference data, start sinks and services.
+
+    Only the ``first`` services start now; ``start_the_rest`` starts the others.
+    """
     if others := processes.running_elsewhere():
         raise OthersRunning(
             f"service processes not started by the demo are running: {others}. They would share the demo's "
@@ -72,7 +77,7 @@ async def open_session(
     )
     sinks = processes.start_sinks()
     service_env = config.service_env(sinks.smtp_ca_file)
-    services = processes.start_services(service_env, replicas)
+    services = processes.start_services(service_env, replicas, first)
     console.print(
         f"provider sinks: {sinks.url} (SMS gateway, WeChat API, app webhook), smtp://127.0.0.1:{sinks.smtp_port}"
     )
@@ -80,9 +85,18 @@ async def open_session(
     async with KafkaProbe(settings.kafka.bootstrap_servers) as probe:
         dlq_start = await probe.end_offsets(await probe.partitions(list(ingest.DLQ_TOPICS)))
     published: dict[str, int] = {}
-    watcher = Watcher(settings, published=lambda: sum(published.values()))
+    watcher = Watcher(settings, published=lambda: sum(published.values()), running=set(first))
     await watcher.start()
-    return Session(settings, watcher, dlq_start, sinks.url, published, services, service_env)
+    return Session(settings, watcher, dlq_start, sinks.url, published, services, service_env, replicas)
+
+
+def start_the_rest(session: Session, console: Console) -> None:
+    """Start the services ``open_session`` held back; the watcher waits for them from now on."""
+    rest = [name for name in SERVICE_NAMES if name not in session.watcher.running]
+    started = processes.start_services(session.service_env, session.replicas, rest)
+    session.services += started
+    session.watcher.running.update(rest)
+    console.print("services ready: " + ", ".join(f"{s.name} :{s.port}" for s in started))
 
 
 async def pipeline_facts(

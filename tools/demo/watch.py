@@ -52,16 +52,20 @@ class Progress:
     lag: dict[str, int]
     outbox: dict[str, int]
     due: dict[str, int]  # timers or sends due and not yet handled, per service
+    running: frozenset[str] = frozenset(SERVICE_NAMES)  # a service not started yet is not waited for
 
     @property
     def at_rest(self) -> bool:
-        return not any(self.lag.values()) and not any(self.outbox.values()) and not any(self.due.values())
+        return not any(
+            self.lag[service] or self.outbox[service] or self.due.get(service, 0) for service in self.running
+        )
 
 
 @dataclass
 class Watcher:
     settings: Settings
     published: Callable[[], int]  # records handed to ingest so far (by the publisher)
+    running: set[str] = field(default_factory=lambda: set(SERVICE_NAMES))
     started: float = field(default_factory=time.monotonic)
     samples: list[dict[str, Any]] = field(default_factory=list)
     _probe: KafkaProbe | None = None
@@ -101,9 +105,9 @@ class Watcher:
             outbox[service] = int(
                 await self._pools[service].fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             )
-        due = {service: await self._timers_due(service) for service in _DUE}
+        due = {service: await self._timers_due(service) for service in _DUE if service in self.running}
         due["notifier"] = int(await self._pools["notifier"].fetchval(_NOTIFIER_DUE))
-        progress = Progress(done, lag, outbox, due)
+        progress = Progress(done, lag, outbox, due, frozenset(self.running))
         self.samples.append(
             {
                 "t_s": round(time.monotonic() - self.started, 1),
@@ -152,7 +156,7 @@ def _table(progress: Progress, waited_s: float) -> Table:
         table.add_column(column, justify="right" if column != "service" else "left")
     for service in SERVICE_NAMES:
         table.add_row(
-            service,
+            service if service in progress.running else f"{service} (not started yet)",
             f"{progress.done[service]:,}",
             f"{progress.lag[service]:,}",
             f"{progress.outbox[service]:,}",
