@@ -6,6 +6,7 @@ import base64
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -49,6 +50,8 @@ class Observed:
     offers_published: Counter[str] = field(default_factory=Counter)
     # scoring: (sales, sales_minor, refunds, refunds_minor) of every member not merged away.
     scoring_totals: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    # scoring: (first_purchase_at, last_purchase_at) of every member not merged away.
+    scoring_sale_span: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
     issued_offer_ids: list[str] = field(default_factory=list)
     sends: list[tuple[str, str, str]] = field(default_factory=list)  # (offer_id, channel, status)
     sink_keys: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, idempotency key)
@@ -69,11 +72,13 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
     conn = await asyncpg.connect(settings.pg.dsn_for("scoring"))
     try:
         rows = await conn.fetch(
-            "SELECT member_id, sales, sales_minor, refunds, refunds_minor FROM members WHERE merged_into IS NULL"
+            """SELECT member_id, sales, sales_minor, refunds, refunds_minor, first_purchase_at, last_purchase_at
+               FROM members WHERE merged_into IS NULL"""
         )
         seen.scoring_totals = {
             r["member_id"]: (r["sales"], r["sales_minor"], r["refunds"], r["refunds_minor"]) for r in rows
         }
+        seen.scoring_sale_span = {r["member_id"]: (r["first_purchase_at"], r["last_purchase_at"]) for r in rows}
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("campaigns"))

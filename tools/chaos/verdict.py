@@ -42,6 +42,7 @@ def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Itera
         *_ingest(expected, seen),
         _scoring(seen),
         _scoring_vs_oracle(expected, seen, members_of),
+        _sale_span_vs_oracle(expected, seen, members_of),
         *_campaigns(seen),
         *_notifier(seen),
     ]
@@ -136,6 +137,25 @@ def _scoring_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[b
         if got != want:
             wrong.append(f"{person.decode(errors='replace')}: state {got} != oracle {want}")
     return _finding("scoring: each person's purchases in state as the oracle has them", wrong, len(expected.purchases))
+
+
+def _sale_span_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> Finding:
+    """Each person's first and last sale in member state, over all their member ids, as the oracle has them.
+
+    Earliest and latest are the same whatever order the sales arrive in, so this holds exactly
+    even with kills, rebalances and late events.
+    """
+    wrong = []
+    for person, want in expected.sale_span.items():
+        spans = [seen.scoring_sale_span.get(member, (None, None)) for member in members_of.get(person, ())]
+        firsts = [first for first, _ in spans if first is not None]
+        lasts = [last for _, last in spans if last is not None]
+        got = (min(firsts), max(lasts)) if firsts and lasts else None
+        if got != want:
+            wrong.append(f"{person.decode(errors='replace')}: state {got} != oracle {want}")
+    return _finding(
+        "scoring: each person's first and last sale in state as the oracle has them", wrong, len(expected.sale_span)
+    )
 
 
 def _campaigns(seen: Observed) -> list[Finding]:

@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tools.simulate import SimRecord
 
@@ -28,6 +29,8 @@ class Expected:
     # Per person (the generator's partition key): (sales, sales_minor, refunds, refunds_minor) that
     # member state must end with, summed over every member id the person is known by.
     purchases: dict[bytes, tuple[int, int, int, int]] = field(default_factory=dict)
+    # Per person: the event times of their first and last sale, over every member id they are known by.
+    sale_span: dict[bytes, tuple[datetime, datetime]] = field(default_factory=dict)
 
     @property
     def records(self) -> int:
@@ -39,6 +42,7 @@ def expected(records: Iterable[SimRecord]) -> Expected:
     dead: Counter[tuple[str, str]] = Counter()
     dropped: Counter[str] = Counter()
     purchases: dict[bytes, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    sale_span: dict[bytes, tuple[datetime, datetime]] = {}
     for record in records:
         if record.expect == "accepted":
             if record.ref in accepted:
@@ -50,6 +54,9 @@ def expected(records: Iterable[SimRecord]) -> Expected:
                 at = 0 if kind == "sale" else 2
                 sums[at] += 1
                 sums[at + 1] += minor
+                if kind == "sale":
+                    first, last = sale_span.get(record.key, (record.at, record.at))
+                    sale_span[record.key] = (min(first, record.at), max(last, record.at))
         elif record.expect.startswith(_DLQ):
             dead[(body_digest(record.body), record.expect.removeprefix(_DLQ))] += 1
         elif record.expect in ("duplicate", "ignored"):
@@ -62,4 +69,5 @@ def expected(records: Iterable[SimRecord]) -> Expected:
         dropped["duplicate"],
         dropped["ignored"],
         {key: (s[0], s[1], s[2], s[3]) for key, s in purchases.items()},
+        sale_span,
     )

@@ -132,6 +132,7 @@ def _healthy() -> tuple[Expected, Observed]:
         dead_letters=Counter({("ingest", body_digest(b"{"), "invalid_json"): 1}),
         offers_published=Counter({"o1": 1, "o2": 2}),  # a redelivery on the topic is not a second offer
         scoring_totals={"m1": (1, 500, 0, 0), "m2": (0, 0, 0, 0)},
+        scoring_sale_span={"m1": (AT, AT), "m2": (None, None)},
         issued_offer_ids=["o1", "o2"],
         sends=[("o1", "sms", "sent"), ("o2", "wechat", "delivered"), ("o2", "email", "sent")],
         sink_keys=Counter({("sms", "o1:sms"): 1, ("wechat", "openid-9:o2:wechat"): 1}),
@@ -178,6 +179,20 @@ def test_state_that_matches_ingest_but_not_the_input_fails_only_the_oracle_check
     seen.scoring_totals["m1"] = (1, 400, 0, 0)
     failed = _failed(verdict(oracle, seen, MEMBERS_OF))
     assert list(failed) == ["scoring: each person's purchases in state as the oracle has them"]
+
+
+def test_a_sale_dated_wrong_in_state_fails_only_the_sale_span_check():
+    oracle, seen = _healthy()
+    assert oracle.sale_span == {b"k": (AT, AT)}
+    seen.scoring_sale_span["m1"] = (AT, datetime(2026, 5, 2, tzinfo=UTC))  # a sale applied at the wrong time
+    failed = _failed(verdict(oracle, seen, MEMBERS_OF))
+    assert list(failed) == ["scoring: each person's first and last sale in state as the oracle has them"]
+
+
+def test_the_sale_span_spans_every_member_id_of_the_person():
+    oracle, seen = _healthy()
+    seen.scoring_sale_span = {"m1": (None, None), "m2": (AT, AT)}  # the sale sits under the other id
+    assert _failed(verdict(oracle, seen, MEMBERS_OF)) == {}
 
 
 def test_a_message_sent_twice_or_never_is_caught_at_the_sinks():
