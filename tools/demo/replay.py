@@ -21,9 +21,9 @@ class ReplayFailed(RuntimeError):
     """ingest's replay CLI refused a file: nothing more is replayed."""
 
 
-# Till receipts first: they carry card and phone together, which is what links a member's web orders
-# (customer id and phone) to their card. Web orders replayed before them would each make a member
-# that has to merge into the card's later.
+# The CLI merges the files oldest event first; at equal times the earlier file goes first. Till
+# receipts first: they carry card and phone together, which is what links a member's web orders
+# (customer id and phone) to their card.
 REPLAY_ORDER = ("purchases_csv", "pos_receipt", "ecom_order", "chat_json", "wecom_archive", "wechat_oa")
 
 
@@ -39,12 +39,15 @@ def backfill_files(folder: Path) -> list[Path]:
 
 
 def replay_files(files: Sequence[Path], console: Console, source: str | None = None) -> int:
-    """Replay the files with ingest's CLI, one after another; the source is the file's stem unless given."""
-    for path in files:
-        name = source or path.stem
-        console.print(f"  file replay: [bold]{path.name}[/] as {name}")
-        command = [sys.executable, "-m", "services.ingest", "replay", str(path), "--source", name]
-        result = subprocess.run([*command, "--layout", LAYOUTS[path.suffix]], cwd=REPO_ROOT, check=False)
-        if result.returncode != 0:
-            raise ReplayFailed(f"`{' '.join(command)}` exited with {result.returncode}")
+    """Replay the files with one run of ingest's CLI, which merges them in event-time order.
+
+    The source is each file's stem unless given.
+    """
+    console.print("  file replay: " + ", ".join(f"[bold]{p.name}[/] as {source or p.stem}" for p in files))
+    command = [sys.executable, "-m", "services.ingest", "replay", *map(str, files)]
+    if source:
+        command += ["--source", source]
+    result = subprocess.run(command, cwd=REPO_ROOT, check=False)
+    if result.returncode != 0:
+        raise ReplayFailed(f"`{' '.join(command)}` exited with {result.returncode}")
     return len(files)

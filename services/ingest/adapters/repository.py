@@ -92,6 +92,11 @@ async def stores_for(conn: Any, store_ids: Collection[str]) -> dict[str, Store]:
     return {row["store_id"]: Store(**dict(row)) for row in rows}
 
 
+async def store_zones(conn: Any) -> dict[str, str]:
+    """Every registered store's IANA time zone."""
+    return {row["store_id"]: row["timezone"] for row in await conn.fetch("SELECT store_id, timezone FROM stores")}
+
+
 async def products_for(conn: Any, skus: Collection[str]) -> dict[str, Product]:
     rows = await conn.fetch(
         "SELECT sku, name, category, brand, price_tier FROM products WHERE sku = ANY($1::text[])", list(skus)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from services.ingest.adapters import repository
-from services.ingest.adapters.replay import replay_file
+from services.ingest.adapters.replay import ReplayInput, replay_files
 from services.ingest.adapters.replay_files import ReplayFileError, file_layout
 from services.ingest.domain.normalise import PARSERS
 from services.ingest.domain.registries import RegistryError, products_from_csv, stores_from_csv
@@ -44,41 +46,67 @@ def run() -> None:
 
 @app.command()
 def replay(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    source: Annotated[str, typer.Option(help=f"Source format: one of {sorted(PARSERS)}")],
-    layout: Annotated[str | None, typer.Option(help="jsonl, xml or csv; guessed from the extension")] = None,
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    source: Annotated[
+        str | None,
+        typer.Option(help=f"Source format of every FILE: one of {sorted(PARSERS)}; by default each file's name"),
+    ] = None,
+    layout: Annotated[str | None, typer.Option(help="jsonl, xml or csv; guessed from each extension")] = None,
 ) -> None:
-    """Backfill FILE through the live pipeline: every record goes to the raw topics, with a progress bar."""
-    if source not in PARSERS:
-        err.print(f"[red]unknown source {source!r}[/]; choose one of {sorted(PARSERS)}")
-        raise typer.Exit(2)
+    """Backfill FILES through the live pipeline: every record goes to the raw topics, with a progress bar.
+
+    Several files are merged oldest event first, so the topics carry the history in the order it
+    happened (each file is read in its own order). Without --source, a file named after its source
+    format (purchases_csv.csv, chat_json.jsonl) is read as that format.
+    """
     try:
-        chosen = file_layout(file, layout)
+        inputs = [ReplayInput(file, _source_of(file, source), file_layout(file, layout)) for file in files]
     except ReplayFileError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     settings = Settings()
+    ingest = IngestSettings()
+    zone_of = _store_zones(ingest.default_timezone) if len(inputs) > 1 else lambda _: ingest.default_timezone
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    names = ", ".join(file.name for file in files)
     with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
-        task = progress.add_task(f"replaying {file.name}", total=file.stat().st_size)
+        task = progress.add_task(f"replaying {names}", total=sum(file.stat().st_size for file in files))
         try:
             report = asyncio.run(
-                replay_file(
-                    file,
-                    source=source,
-                    layout=chosen,
-                    parser=IngestSettings().parser(),
+                replay_files(
+                    inputs,
+                    parser=ingest.parser(),
                     kafka=settings.kafka,
+                    zone_of=zone_of,
                     progress=lambda done: progress.update(task, completed=done),
                 )
             )
         except ReplayFileError as exc:
             err.print(f"[red]{exc}[/] (records before the error were published; a rerun skips them as duplicates)")
             raise typer.Exit(1) from None
-    err.print(
-        f"published {report.published} records from {file.name} to the raw topics; "
-        f"{report.invalid} of them are invalid and will be dead-lettered with their reasons"
-    )
+    for name, published in report.published.items():
+        err.print(
+            f"published {published} records from {name} to the raw topics; "
+            f"{report.invalid[name]} of them are invalid and will be dead-lettered with their reasons"
+        )
+
+
+def _source_of(file: Path, source: str | None) -> str:
+    chosen = source or file.stem
+    if chosen not in PARSERS:
+        named = f"unknown source {chosen!r}" if source else f"cannot tell the source format of {file.name}"
+        raise ReplayFileError(f"{named}; pass --source, one of {sorted(PARSERS)}")
+    return chosen
+
+
+def _store_zones(default: str) -> Callable[[str], str]:
+    """Each store's time zone from the registry, to place till receipts among the other files' events."""
+    try:
+        zones = in_one_transaction("ingest", DEFINITION.migrations, repository.store_zones)
+    except (OSError, asyncpg.PostgresError) as exc:
+        err.print(f"[yellow]store registry not read ({exc}); till receipts are ordered as {default} times[/]")
+        zones = {}
+    return lambda store_id: zones.get(store_id, default)
 
 
 @stores_app.command("load")

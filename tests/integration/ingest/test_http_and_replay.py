@@ -14,8 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.ingest.adapters.raw_records import parse_body
+from services.ingest.domain.event_order import event_time
 from services.ingest.domain.signatures import hmac_signature, wechat_signature
+from services.ingest.entrypoints.settings import IngestSettings
+from shared.kafka.admin import describe_partitions
 from tests.integration.ingest.conftest import WEBHOOK_SECRET, WECHAT_ACCOUNT, WECHAT_TOKEN, ingest_env
 from tests.stack import REPO_ROOT
 from tools import upstream as make
@@ -192,3 +197,52 @@ async def test_replaying_a_file_gives_what_live_delivery_gives_and_a_second_repl
     assert {c["occurred_at"][:10] for c in outputs.events("member.chat.v1", run) if c["source"] == "wechat_oa"} == {
         "2024-02-01"
     }
+
+
+async def test_files_replayed_together_reach_the_raw_topic_oldest_event_first(bootstrapped, ingest_service, tmp_path):
+    run = uuid.uuid4().hex[:10]
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    # Two exports of the same weeks: app chats at even hours, WeChat messages at odd ones.
+    chats = [make.chat_json(run, n, n, start + timedelta(hours=2 * n)).body for n in range(12)]
+    pushes = [make.wechat_text(run, n, n, start + timedelta(hours=2 * n + 1)).body for n in range(12)]
+    (tmp_path / "chat_json.jsonl").write_bytes(b"\n".join(chats) + b"\n")
+    (tmp_path / "wechat_oa.xml").write_bytes(b"<messages>" + b"".join(pushes) + b"</messages>")
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, enable_auto_commit=False)
+    await reader.start()
+    try:
+        counts = await describe_partitions(bootstrapped.kafka.bootstrap_servers, ["raw.chat.v1"])
+        partitions = [TopicPartition("raw.chat.v1", p) for p in range(counts["raw.chat.v1"])]
+        reader.assign(partitions)
+        for tp, end in (await reader.end_offsets(partitions)).items():
+            reader.seek(tp, end)
+        done = subprocess.run(
+            [sys.executable, "-m", "services.ingest", "replay", "chat_json.jsonl", "wechat_oa.xml"],
+            cwd=tmp_path,
+            env={**os.environ, **ingest_env(bootstrapped), "PYTHONPATH": str(REPO_ROOT)},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "published 12 records from chat_json.jsonl" in done.stderr
+        assert "published 12 records from wechat_oa.xml" in done.stderr
+        by_partition: dict[int, list[tuple[str, datetime]]] = {}
+        deadline = time.monotonic() + 30
+        while sum(map(len, by_partition.values())) < 24 and time.monotonic() < deadline:
+            for tp, batch in (await reader.getmany(timeout_ms=500)).items():
+                for record in batch:
+                    if run.encode() in (record.value or b""):
+                        source = dict(record.headers)["mp-source-format"].decode()
+                        parsed = parse_body(source, record.value or b"", IngestSettings().parser())
+                        when = event_time(parsed, lambda _: "UTC")
+                        assert when is not None
+                        by_partition.setdefault(tp.partition, []).append((source, when))
+    finally:
+        await reader.stop()
+    assert sum(map(len, by_partition.values())) == 24
+    assert any(len({source for source, _ in records}) == 2 for records in by_partition.values()), (
+        "no partition holds both files' records: the test shows nothing"
+    )
+    for records in by_partition.values():
+        assert [when for _, when in records] == sorted(when for _, when in records), records
