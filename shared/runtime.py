@@ -149,10 +149,12 @@ def batch_consumer(
     handler: Handler[Any],
     dlq: TopicSpec,
     co_partitioned: bool = False,
+    event_time_order: bool = False,
 ) -> BatchConsumer[Any]:
     """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
 
-    ``co_partitioned`` keeps partition p of every consumed topic on one consumer (see BatchConsumer).
+    ``co_partitioned`` keeps partition p of every consumed topic on one consumer, and
+    ``event_time_order`` reads the partitions in step by event time (see BatchConsumer).
     """
     return BatchConsumer(
         service=ctx.name,
@@ -164,6 +166,7 @@ def batch_consumer(
         settings=ctx.settings.kafka,
         dlq_topic=dlq.name,
         co_partitioned=co_partitioned,
+        event_time_order=event_time_order,
     )
 
 
@@ -176,14 +179,21 @@ def single_consumer_service(
     handler: Callable[[ServiceContext], Handler[Any]],
     decoder: Callable[[ServiceContext], Decoder[Any]] | None = None,
     extend: Callable[[ServiceContext], None] | None = None,
+    prepare: Callable[[ServiceContext], Awaitable[None]] | None = None,
+    event_time_order: bool = False,
 ) -> ServiceDefinition:
     """A service with one consumer group over ``consumes``; CloudEvents decoding unless told otherwise."""
 
     def build_consumers(ctx: ServiceContext) -> list[BatchConsumer[Any]]:
         chosen = decoder(ctx) if decoder is not None else cloudevents_by_topic(consumes)
-        return [batch_consumer(ctx, consumes=consumes, decoder=chosen, handler=handler(ctx), dlq=dlq)]
+        consumer = batch_consumer(
+            ctx, consumes=consumes, decoder=chosen, handler=handler(ctx), dlq=dlq, event_time_order=event_time_order
+        )
+        return [consumer]
 
-    return ServiceDefinition(name=name, migrations=migrations, build_consumers=build_consumers, extend=extend)
+    return ServiceDefinition(
+        name=name, migrations=migrations, build_consumers=build_consumers, extend=extend, prepare=prepare
+    )
 
 
 def main(definition: ServiceDefinition) -> None:

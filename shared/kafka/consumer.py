@@ -19,6 +19,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -27,6 +28,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from shared.kafka.alignment import EventTimeAligner
 from shared.kafka.records import (
     Decoded,
     Decoder,
@@ -87,6 +89,7 @@ class BatchConsumer(Generic[T]):
         settings: KafkaSettings,
         dlq_topic: str,
         co_partitioned: bool = False,
+        event_time_order: bool = False,
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
@@ -103,6 +106,12 @@ class BatchConsumer(Generic[T]):
         # count): what a handler keeping one member's events in order across topics relies on.
         # aiokafka's default, round robin, would spread them over replicas.
         self._assignors = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
+        # Read every partition in step by event time, and hand the handler each batch oldest
+        # first (see alignment.py): for a consumer whose output order downstream relies on.
+        self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection] | None = (
+            EventTimeAligner(_offset_of, _event_time_of) if event_time_order else None
+        )
+        self._fetched_until: dict[TopicPartition, int] = {}
         self._max_attempts = max_attempts
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
@@ -150,7 +159,8 @@ class BatchConsumer(Generic[T]):
             polled = await consumer.getmany(
                 timeout_ms=self._settings.poll_timeout_ms, max_records=self._settings.max_batch_records
             )
-            if polled:
+            # Records waiting for event time may be due with nothing new read: a partition caught up.
+            if polled or (self._aligner is not None and self._aligner.waiting()):
                 self.last_records_at = time.monotonic()
                 async with self._batch_lock:
                     await self._process(polled, stop)
@@ -163,6 +173,11 @@ class BatchConsumer(Generic[T]):
         records = [record for batch in polled.values() for record in batch]
         self._progress = await self._partition_progress(polled)
         decoded, rejections = self._decode(records)
+        commit = {tp: batch[-1].offset + 1 for tp, batch in polled.items()}
+        if self._aligner is not None:
+            decoded, rejections, commit = self._in_event_time_order(self._aligner, polled, decoded, rejections)
+            if not decoded and not rejections:
+                return
         attempt = 0
         while True:
             try:
@@ -178,18 +193,68 @@ class BatchConsumer(Generic[T]):
                     # waits for the dependency instead of skipping ahead. Nothing was committed.
                     log.error("batch failed on a transient error; will refetch", attempts=attempt, error=repr(exc))
                     consumer = self._require_consumer()
-                    for tp, batch in polled.items():
-                        consumer.seek(tp, batch[0].offset)
+                    rewind = {tp: batch[0].offset for tp, batch in polled.items()}
+                    if self._aligner is not None:
+                        rewind = self._rewind_aligned(self._aligner, decoded, rejections)
+                    for tp, offset in rewind.items():
+                        consumer.seek(tp, offset)
                     if not stop.is_set():
                         await asyncio.sleep(self._backoff_max_s)
                     return
                 delay = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (attempt - 1))
                 log.warning("transient error, retrying batch", attempt=attempt, delay_s=delay, error=repr(exc))
                 await asyncio.sleep(delay)
-        await self._commit({tp: batch[-1].offset + 1 for tp, batch in polled.items()})
-        metrics.BATCH_SIZE.labels(self.service).observe(len(records))
+        await self._commit(commit)
+        metrics.BATCH_SIZE.labels(self.service).observe(len(decoded) + len(rejections))
         metrics.BATCH_DURATION.labels(self.service).observe(time.perf_counter() - started)
         self._observe_delays(decoded)
+
+    def _in_event_time_order(
+        self,
+        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection],
+        polled: Mapping[TopicPartition, Sequence[Any]],
+        decoded: Sequence[Decoded[T]],
+        rejections: Sequence[Rejection],
+    ) -> tuple[list[Decoded[T]], list[Rejection], dict[TopicPartition, int]]:
+        """The records, of this poll or earlier ones, that may be applied now (oldest first), and the
+        offsets that may be committed after them: up to each partition's first waiting record."""
+        for tp, batch in polled.items():
+            self._fetched_until[tp] = batch[-1].offset + 1
+        by_partition: dict[TopicPartition, list[Decoded[T] | Rejection]] = {tp: [] for tp in polled}
+        items: list[Decoded[T] | Rejection] = [*decoded, *rejections]
+        for item in sorted(items, key=_offset_of):
+            by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
+        step = aligner.step(by_partition, self._behind())
+        consumer = self._require_consumer()
+        if step.pause:
+            consumer.pause(*step.pause)
+        if step.resume:
+            consumer.resume(*step.resume)
+        for tp in step.waiting_from:
+            self._progress[tp.topic, tp.partition] = False
+        touched = {*polled, *(TopicPartition(i.record.topic, i.record.partition) for i in step.ready)}
+        commit = {tp: step.waiting_from.get(tp, self._fetched_until[tp]) for tp in touched}
+        ready = [item for item in step.ready if isinstance(item, Decoded)]
+        return ready, [item for item in step.ready if isinstance(item, Rejection)], commit
+
+    def _rewind_aligned(
+        self,
+        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection],
+        decoded: Sequence[Decoded[T]],
+        rejections: Sequence[Rejection],
+    ) -> dict[TopicPartition, int]:
+        """Where to read again from when a batch is given back: its records and the waiting ones."""
+        rewind = aligner.waiting()
+        items: list[Decoded[T] | Rejection] = [*decoded, *rejections]
+        for item in items:
+            tp = TopicPartition(item.record.topic, item.record.partition)
+            rewind[tp] = min(item.record.offset, rewind.get(tp, item.record.offset))
+        aligner.forget(list(rewind))
+        self._require_consumer().resume(*rewind)
+        return rewind
+
+    def _behind(self) -> set[TopicPartition]:
+        return {TopicPartition(topic, partition) for (topic, partition), done in self._progress.items() if not done}
 
     async def _partition_progress(self, polled: Mapping[TopicPartition, Sequence[Any]]) -> dict[tuple[str, int], bool]:
         """Per assigned partition: has this batch reached everything published to it so far?
@@ -331,6 +396,14 @@ class BatchConsumer(Generic[T]):
         return self._consumer
 
 
+def _offset_of(item: Decoded[Any] | Rejection) -> int:
+    return item.record.offset
+
+
+def _event_time_of(item: Decoded[Any] | Rejection) -> datetime | None:
+    return item.event_time if isinstance(item, Decoded) else None
+
+
 class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Revocation waits until the in-flight batch has committed its DB transaction and offsets."""
 
@@ -342,6 +415,10 @@ class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
             pass
         metrics.REBALANCES.labels(self._owner.service, "revoked").inc()
         self._owner.forget_partitions(list(revoked))
+        if self._owner._aligner is not None:
+            self._owner._aligner.forget(revoked)
+        for tp in revoked:
+            self._owner._fetched_until.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         metrics.REBALANCES.labels(self._owner.service, "assigned").inc()

@@ -16,7 +16,7 @@ from shared.kafka.records import Rejected
 from tests.unit.fakes import FakeRecord
 
 SALT = b"test-salt"
-DECODE = raw_decoder(ParserSettings(SALT))
+DECODE = raw_decoder(ParserSettings(SALT), lambda _: "UTC")
 
 
 def _body(**changes: Any) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def test_records_with_different_source_event_ids_get_different_event_ids() -> No
 
 def test_the_identifier_hashes_depend_on_the_decoders_salt() -> None:
     record = _record(_body(), source_format="chat_json")
-    other = raw_decoder(ParserSettings(b"other-salt"))(record).payload
+    other = raw_decoder(ParserSettings(b"other-salt"), lambda _: "UTC")(record).payload
 
     assert isinstance(other, Parsed)
     assert isinstance(DECODE(record).payload, Parsed)

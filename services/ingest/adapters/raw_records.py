@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.ingest.domain import event_order
 from services.ingest.domain.errors import InvalidRecord
 from services.ingest.domain.model import Ignored, Parsed
 from services.ingest.domain.normalise import parse_record
@@ -48,16 +49,16 @@ def inbox_id(result: Parsed | Ignored, fallback: Callable[[], str]) -> str:
     return derived_event_id(result.source, result.dedup_key) if result.dedup_key else fallback()
 
 
-def raw_decoder(settings: ParserSettings) -> Decoder[Parsed | Ignored]:
+def raw_decoder(settings: ParserSettings, zone_of: Callable[[str], str]) -> Decoder[Parsed | Ignored]:
+    """``zone_of`` names a store's time zone, to place its till receipts in event time."""
+
     def decode(record: RawRecord) -> Decoded[Parsed | Ignored]:
         body = record.value or b""
         try:
             result = parse_body(source_format_of(header_map(record.headers), body), body, settings)
         except InvalidRecord as exc:
             raise Rejected(exc.code, exc.message) from None
-        event_time = (
-            result.body.occurred_at if isinstance(result, Parsed) and hasattr(result.body, "occurred_at") else None
-        )
+        event_time = event_order.event_time(result, zone_of)
         return Decoded(
             event_id=inbox_id(result, lambda: f"ignored:{record.topic}:{record.partition}:{record.offset}"),
             payload=result,

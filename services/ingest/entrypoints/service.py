@@ -2,27 +2,55 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from services.ingest.adapters.raw_records import raw_decoder
+from services.ingest.adapters.store_zones import StoreZones
+from services.ingest.domain.model import Ignored, Parsed
 from services.ingest.entrypoints import http
 from services.ingest.entrypoints.settings import IngestSettings
 from services.ingest.entrypoints.topology import CONSUMES
 from services.ingest.service_layer.handlers import canonical_publisher
 from shared.contracts.topics import INGEST_DLQ
+from shared.kafka.records import Decoder
 from shared.runtime import ServiceContext, single_consumer_service
 
 
-def _install_http(ctx: ServiceContext) -> None:
-    http.install(ctx.app, settings=IngestSettings(), pool=ctx.pool, producer=ctx.producer)
+class _Wiring:
+    def __init__(self) -> None:
+        self._zones: StoreZones | None = None
+
+    def decoder(self, ctx: ServiceContext) -> Decoder[Parsed | Ignored]:
+        settings = IngestSettings()
+        self._zones = StoreZones(settings.default_timezone)
+        return raw_decoder(settings.parser(), self._zones.zone_of)
+
+    def extend(self, ctx: ServiceContext) -> None:
+        http.install(ctx.app, settings=IngestSettings(), pool=ctx.pool, producer=ctx.producer)
+        ctx.background.append(("store-zones", partial(self.zones.run, pool=ctx.pool)))
+
+    async def prepare(self, ctx: ServiceContext) -> None:
+        await self.zones.refresh(ctx.pool)
+
+    @property
+    def zones(self) -> StoreZones:
+        if self._zones is None:
+            raise RuntimeError("the decoder is built before the rest of the wiring")
+        return self._zones
 
 
+_wiring = _Wiring()
+# In event-time order across the raw partitions: every one of them feeds every member partition,
+# and scoring and campaigns apply each member's events in event-time order.
 DEFINITION = single_consumer_service(
     "ingest",
     Path(__file__).resolve().parents[1] / "migrations",
     consumes=CONSUMES,
     dlq=INGEST_DLQ,
     handler=lambda ctx: canonical_publisher(IngestSettings().policy()),
-    decoder=lambda ctx: raw_decoder(IngestSettings().parser()),
-    extend=_install_http,
+    decoder=_wiring.decoder,
+    extend=_wiring.extend,
+    prepare=_wiring.prepare,
+    event_time_order=True,
 )

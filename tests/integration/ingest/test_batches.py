@@ -28,7 +28,7 @@ async def test_a_batch_with_many_events_per_member_and_order_applies_in_one_tran
         make.ecom_order(run, 20, 2, at, version=2, status="partially_refunded", refund=True),
         *(make.wecom_message(run, n, 3, at + timedelta(seconds=n)) for n in range(30, 33)),
     ]
-    decode = raw_decoder(ParserSettings(salt=b"batch-test"))
+    decode = raw_decoder(ParserSettings(salt=b"batch-test"), lambda _: "UTC")
     batch = [
         decode(FakeRecord(topic=r.topic, offset=n, value=r.body, headers=r.headers)) for n, r in enumerate(records)
     ]

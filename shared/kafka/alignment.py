@@ -1,0 +1,126 @@
+"""Reading several partitions in event-time order, for a consumer whose output order matters.
+
+Each partition is in event-time order on its own, but a consumer reads its partitions at
+whatever pace the fetches come back. In a backlog (a backfill, a restart after downtime) one
+partition can be read months ahead of another, and whatever the consumer publishes comes out in
+that order. Ingest is such a consumer: every raw partition feeds every member partition, so a
+member's events would reach scoring out of order, differently in every run.
+
+The rule (Kafka Streams picks records the same way): a record may be applied once no partition
+still behind can deliver an older one. A behind partition can deliver nothing older than the
+latest event time read from it, so the bound is the least of those. Records past the bound wait
+in memory, and their offsets are not committed, so a crash loses none of them. A partition with
+``max_held`` records waiting is paused until they drain, which bounds the memory. A partition
+that has read everything published to it does not bound: in live traffic nothing waits. A behind
+partition that delivers nothing for ``idle_s`` stops bounding too, so a stuck partition cannot
+stop the others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
+
+K = TypeVar("K")  # a partition, as the consumer names it
+R = TypeVar("R")  # a record
+
+FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class Step(Generic[K, R]):
+    ready: list[R]  # records that may be applied now, every partition's, oldest event first
+    # Per partition with records waiting: the offset of the first, which is as far as may be committed.
+    waiting_from: dict[K, int] = field(default_factory=dict)
+    pause: list[K] = field(default_factory=list)
+    resume: list[K] = field(default_factory=list)
+
+
+class EventTimeAligner(Generic[K, R]):
+    def __init__(
+        self,
+        offset_of: Callable[[R], int],
+        time_of: Callable[[R], datetime | None],
+        *,
+        max_held: int = 2_000,
+        idle_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._offset_of = offset_of
+        self._time_of = time_of
+        self._max_held = max_held
+        self._idle_s = idle_s
+        self._clock = clock
+        self._read_until: dict[K, datetime] = {}
+        self._last_delivery: dict[K, float] = {}
+        self._held: dict[K, deque[tuple[datetime, R]]] = {}
+        self._paused: set[K] = set()
+
+    def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
+        """Take in a poll's records; ``behind``: the partitions with more published than fetched."""
+        now = self._clock()
+        for partition, records in polled.items():
+            self._last_delivery[partition] = now
+            latest = self._read_until.get(partition, FAR_PAST)
+            held = self._held.setdefault(partition, deque())
+            for record in records:
+                # A record without a time (bad input) goes with the record before it.
+                latest = max(latest, self._time_of(record) or latest)
+                held.append((latest, record))
+            self._read_until[partition] = latest
+        bound = self.bound(behind)
+        ready: list[tuple[datetime, K, R]] = []
+        for partition, held in self._held.items():
+            while held and held[0][0] <= bound:
+                when, record = held.popleft()
+                ready.append((when, partition, record))
+        # Equal times go partition by partition, in the partitions' own order: the same every run.
+        ready.sort(key=lambda item: (item[0], item[1]))
+        step: Step[K, R] = Step([record for _, _, record in ready])
+        for partition, held in list(self._held.items()):
+            if held:
+                step.waiting_from[partition] = self._offset_of(held[0][1])
+            else:
+                del self._held[partition]
+            full = len(held) >= self._max_held
+            if full and partition not in self._paused:
+                self._paused.add(partition)
+                step.pause.append(partition)
+            elif not full and partition in self._paused:
+                self._paused.discard(partition)
+                step.resume.append(partition)
+        return step
+
+    def bound(self, behind: Iterable[K]) -> datetime:
+        """Event time up to which nothing older can still arrive from a partition that is behind."""
+        now = self._clock()
+        bounds = []
+        for partition in behind:
+            latest = self._read_until.get(partition, FAR_PAST)
+            if partition in self._paused:
+                # Its next record is no older than its latest; the ones that old wait in memory and
+                # must go first, or the pause would never end.
+                bounds.append(latest)
+            elif now - self._last_delivery.setdefault(partition, now) < self._idle_s:
+                # Its next record may be exactly as old as its latest: records of that very time
+                # wait for it, so equal times from several partitions go out together, in order.
+                bounds.append(latest - _TICK if latest > FAR_PAST else FAR_PAST)
+        return min(bounds, default=FAR_FUTURE)
+
+    def waiting(self) -> dict[K, int]:
+        """Per partition, the offset of its first waiting record."""
+        return {partition: self._offset_of(held[0][1]) for partition, held in self._held.items() if held}
+
+    def forget(self, partitions: Iterable[K]) -> None:
+        """Drop what is known of these partitions (given up in a rebalance, or rewound): they start afresh."""
+        for partition in partitions:
+            self._read_until.pop(partition, None)
+            self._last_delivery.pop(partition, None)
+            self._held.pop(partition, None)
+            self._paused.discard(partition)

@@ -1,0 +1,134 @@
+"""A consumer reading several partitions hands its records on in event-time order, whatever the fetch pace."""
+
+from __future__ import annotations
+
+import random as stdlib_random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.kafka.alignment import FAR_FUTURE, EventTimeAligner
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+# A record here is (partition, offset, hour or None).
+Record = tuple[str, int, int | None]
+
+
+def at(hour: int | None) -> datetime | None:
+    return None if hour is None else T0 + timedelta(hours=hour)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def aligner(max_held: int = 2_000, idle_s: float = 5.0, clock: Clock | None = None) -> EventTimeAligner[str, Record]:
+    return EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), max_held=max_held, idle_s=idle_s, clock=clock or Clock()
+    )
+
+
+def records(partition: str, hours: list[int | None], first: int = 0) -> list[Record]:
+    return [(partition, first + i, h) for i, h in enumerate(hours)]
+
+
+def test_in_live_traffic_every_partition_is_caught_up_and_nothing_waits() -> None:
+    step = aligner().step({"a": records("a", [5, 9]), "b": records("b", [1])}, behind=set())
+    assert step.ready == [("b", 0, 1), ("a", 0, 5), ("a", 1, 9)]
+    assert step.waiting_from == {}
+
+
+def test_records_newer_than_what_a_behind_partition_has_shown_wait_for_it() -> None:
+    align = aligner()
+    # "a" is read hours ahead; "b" is behind and has shown hour 3 so far.
+    step = align.step({"a": records("a", [1, 4, 8]), "b": records("b", [2, 3])}, behind={"a", "b"})
+    assert step.ready == [("a", 0, 1), ("b", 0, 2)]
+    assert step.waiting_from == {"a": 1, "b": 1}, "b's next record may be from hour 3 too: hour 3 waits"
+    # "a" has been read to its end; "b" has shown hour 6 and has more.
+    step = align.step({"b": records("b", [6], first=2)}, behind={"b"})
+    assert step.ready == [("b", 1, 3), ("a", 1, 4)]
+    assert step.waiting_from == {"a": 2, "b": 2}, "offsets are committed only up to the first waiting record"
+    step = align.step({"b": records("b", [7], first=3)}, behind=set())
+    assert step.ready == [("b", 2, 6), ("b", 3, 7), ("a", 2, 8)]
+    assert step.waiting_from == {}
+
+
+def test_a_partition_that_has_shown_nothing_yet_holds_everything_back() -> None:
+    step = aligner().step({"a": records("a", [1, 2])}, behind={"a", "b"})
+    assert step.ready == []
+    assert step.waiting_from == {"a": 0}
+
+
+def test_a_partition_with_too_many_records_waiting_is_paused_until_they_drain() -> None:
+    align = aligner(max_held=3)
+    step = align.step({"a": records("a", [1, 2, 3, 4])}, behind={"a", "b"})
+    assert (step.ready, step.pause) == ([], ["a"])
+    assert align.bound(behind={"a", "b"}) == datetime(1, 1, 1, tzinfo=UTC)
+    step = align.step({"b": records("b", [2])}, behind={"a", "b"})
+    assert (step.ready, step.resume) == ([("a", 0, 1)], []), "b may still have more of hour 2"
+    step = align.step({"b": records("b", [5], first=1)}, behind={"a", "b"})
+    assert step.ready == [("a", 1, 2), ("b", 0, 2), ("a", 2, 3), ("a", 3, 4)], "equal times: partition order"
+    assert step.resume == ["a"]
+
+
+def test_a_behind_partition_that_delivers_nothing_for_a_while_stops_holding_the_others() -> None:
+    clock = Clock()
+    align = aligner(idle_s=5.0, clock=clock)
+    assert align.step({"a": records("a", [1, 2])}, behind={"a", "b"}).ready == []
+    clock.now = 6.0
+    assert [r[2] for r in align.step({}, behind={"a", "b"}).ready] == [1, 2]
+
+
+def test_a_record_without_a_time_goes_with_the_record_before_it() -> None:
+    step = aligner().step({"a": records("a", [1, None, 5]), "b": records("b", [3])}, behind={"a", "b"})
+    assert step.ready == [("a", 0, 1), ("a", 1, None)]
+    assert step.waiting_from == {"a": 2, "b": 0}
+
+
+def test_a_partition_given_up_starts_afresh() -> None:
+    align = aligner()
+    align.step({"a": records("a", [1, 9]), "b": records("b", [2])}, behind={"a", "b"})
+    assert align.waiting() == {"a": 1, "b": 0}
+    align.forget(["a"])
+    assert align.waiting() == {"b": 0}
+    assert align.bound(behind={"a", "b"}) == datetime(1, 1, 1, tzinfo=UTC)
+    assert align.bound(behind=set()) == FAR_FUTURE
+
+
+partitions = st.dictionaries(
+    st.sampled_from("abcd"), st.lists(st.integers(0, 100), min_size=1, max_size=12).map(sorted), min_size=1
+)
+
+
+@settings(max_examples=200)
+@given(partitions, st.integers(1, 5), st.randoms(use_true_random=False))
+def test_however_the_fetches_come_every_record_is_handed_on_once_oldest_first(
+    logs: dict[str, list[int]], max_held: int, random: stdlib_random.Random
+) -> None:
+    """A simulated consumer: random fetch sizes per partition; paused partitions are not fetched."""
+    align = aligner(max_held=max_held, idle_s=1e9)
+    position = dict.fromkeys(logs, 0)
+    paused: set[str] = set()
+    handed: list[Record] = []
+    for _ in range(1000):
+        candidates = sorted(p for p in logs if position[p] < len(logs[p]) and p not in paused)
+        if not candidates and not align.waiting():
+            break
+        polled: dict[str, list[Record]] = {}
+        for p in candidates:
+            # Some fetches bring nothing from a partition, but the first one always brings something.
+            take = random.randint(0 if polled else 1, len(logs[p]) - position[p])
+            if take:
+                polled[p] = records(p, list(logs[p][position[p] : position[p] + take]), first=position[p])
+                position[p] += take
+        step = align.step(polled, behind={p for p in logs if position[p] < len(logs[p])})
+        handed += step.ready
+        paused = (paused | set(step.pause)) - set(step.resume)
+    assert sorted(handed) == sorted(r for p, hours in logs.items() for r in records(p, list(hours)))
+    assert [r[2] for r in handed] == sorted(r[2] for r in handed if r[2] is not None)
