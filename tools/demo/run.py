@@ -64,13 +64,13 @@ async def run(options: Options, console: Console) -> int:
     console.print(f"{written:,} members' contact points for the notifier: {contacts.relative_to(config.REPO_ROOT)}")
 
     console.rule("[bold]2. The stack")
-    # Only ingest takes in the backfill. Scoring and the rest start once all of it is on their
-    # topics, so they read it as the backlog it is, in event time order across topics, and the
-    # same seed gives the same states. Started beside ingest, scoring would apply each file's
-    # records as they came, a whole file ahead of the others: a member's chats after purchases
-    # months newer, evaluated late, and the result would depend on the moment ingest got there.
+    # The backfill is a backlog, read in event-time order at every step: the files go to the raw
+    # topics merged oldest event first, then ingest reads its raw partitions in step by event time,
+    # then scoring and the rest read what ingest published, in step across topics. So the same seed
+    # gives the same states. A service started beside the one before it would read whatever had
+    # arrived so far, and the result would depend on the moment it got there.
     session = await open_session(
-        console, settings, SIM_DIR / "stores.csv", SIM_DIR / "products.csv", contacts, first=("ingest",)
+        console, settings, SIM_DIR / "stores.csv", SIM_DIR / "products.csv", contacts, first=()
     )
     live = [r for r in sim.records if r.route is not Route.FILE]
     history_start = min(r.at for r in sim.records)
@@ -78,6 +78,7 @@ async def run(options: Options, console: Console) -> int:
         console.rule(f"[bold]3. Backfill: the first {spec.backfill_months} months from files")
         files = await asyncio.to_thread(replay_files, backfill_files(SIM_DIR / "backfill"), console)
         session.published["files"] = len(sim.records) - len(live)
+        start_the_rest(session, console, only=("ingest",))
         waited = await session.watcher.wait_drained(console)
         console.print(f"{files} files replayed ({session.published['files']:,} records); ingested in {waited:.0f} s")
         start_the_rest(session, console)

@@ -81,7 +81,8 @@ async def open_session(
     console.print(
         f"provider sinks: {sinks.url} (SMS gateway, WeChat API, app webhook), smtp://127.0.0.1:{sinks.smtp_port}"
     )
-    console.print("services ready: " + ", ".join(f"{s.name} :{s.port}" for s in services))
+    if services:
+        console.print("services ready: " + ", ".join(f"{s.name} :{s.port}" for s in services))
     async with KafkaProbe(settings.kafka.bootstrap_servers) as probe:
         dlq_start = await probe.end_offsets(await probe.partitions(list(ingest.DLQ_TOPICS)))
     published: dict[str, int] = {}
@@ -90,9 +91,9 @@ async def open_session(
     return Session(settings, watcher, dlq_start, sinks.url, published, services, service_env, replicas)
 
 
-def start_the_rest(session: Session, console: Console) -> None:
-    """Start the services ``open_session`` held back; the watcher waits for them from now on."""
-    rest = [name for name in SERVICE_NAMES if name not in session.watcher.running]
+def start_the_rest(session: Session, console: Console, only: Sequence[str] = SERVICE_NAMES) -> None:
+    """Start the services ``open_session`` held back (of ``only``); the watcher waits for them from now on."""
+    rest = [name for name in only if name not in session.watcher.running]
     started = processes.start_services(session.service_env, session.replicas, rest)
     session.services += started
     session.watcher.running.update(rest)
