@@ -48,7 +48,7 @@ class EventTimeAligner(Generic[K, R]):
         offset_of: Callable[[R], int],
         time_of: Callable[[R], datetime | None],
         *,
-        max_held: int = 2_000,
+        max_held: int = 1_000,
         idle_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
