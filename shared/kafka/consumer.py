@@ -159,9 +159,10 @@ class BatchConsumer(Generic[T]):
             polled = await consumer.getmany(
                 timeout_ms=self._settings.poll_timeout_ms, max_records=self._settings.max_batch_records
             )
+            if polled:
+                self.last_records_at = time.monotonic()
             # Records waiting for event time may be due with nothing new read: a partition caught up.
             if polled or (self._aligner is not None and self._aligner.waiting()):
-                self.last_records_at = time.monotonic()
                 async with self._batch_lock:
                     await self._process(polled, stop)
             await self._update_lag()

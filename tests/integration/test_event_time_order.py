@@ -1,0 +1,80 @@
+"""A consumer in event-time order hands a backlog on oldest first, however its partitions are fetched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shared.kafka.consumer import BatchConsumer
+from shared.kafka.records import Decoded, RawRecord, UnitOfWork
+from shared.postgres.pool import create_pool
+from tests.integration.conftest import wait_for
+from tests.integration.plumbing import ROLE, consuming, create_topics, decode, unique_topic
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+PARTITIONS = 3
+PER_PARTITION = 200
+
+
+def timed(record: RawRecord) -> Decoded[dict[str, Any]]:
+    decoded = decode(record)
+    return Decoded(decoded.event_id, decoded.payload, record, datetime.fromisoformat(decoded.payload["at"]))
+
+
+async def test_a_backlog_is_handed_on_oldest_event_first_and_every_offset_is_committed(
+    bootstrapped, plumbing_dsn, plumbing_db
+):
+    topic = unique_topic("event-time")
+    await create_topics(bootstrapped.kafka, topic, f"{topic}.dlq", partitions=PARTITIONS)
+    # Partition p holds hours p, p+3, p+6, ...: each in order on its own, interleaved across partitions.
+    # They are written one partition after the other, so fetches bring them partition by partition.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for partition in range(PARTITIONS):
+            for k in range(PER_PARTITION):
+                at = T0 + timedelta(hours=PARTITIONS * k + partition)
+                value = json.dumps({"id": f"{topic}-{partition}-{k}", "at": at.isoformat()}).encode()
+                await producer.send(topic, value=value, partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    seen: list[datetime] = []
+
+    async def record_order(uow: UnitOfWork, batch: Sequence[Decoded[dict[str, Any]]]) -> None:
+        seen.extend(item.event_time for item in batch if item.event_time is not None)
+
+    pool = await create_pool(plumbing_dsn)
+    kafka = bootstrapped.kafka.model_copy(update={"max_batch_records": 50})
+    consumer = BatchConsumer(
+        service=ROLE,
+        topics=[topic],
+        group_id=f"{topic}.group",
+        decoder=timed,
+        handler=record_order,
+        pool=pool,
+        settings=kafka,
+        dlq_topic=f"{topic}.dlq",
+        event_time_order=True,
+    )
+    async with consuming(consumer):
+        await wait_for(lambda: len(seen) >= PARTITIONS * PER_PARTITION, what="the backlog handed on")
+    await pool.close()
+
+    assert len(seen) == PARTITIONS * PER_PARTITION
+    assert seen == sorted(seen), "handed on out of event-time order"
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bootstrapped.kafka.bootstrap_servers, group_id=f"{topic}.group", enable_auto_commit=False
+    )
+    await probe.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await probe.end_offsets(partitions)
+        assert {tp: await probe.committed(tp) for tp in partitions} == ends
+    finally:
+        await probe.stop()
