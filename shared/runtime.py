@@ -150,11 +150,13 @@ def batch_consumer(
     dlq: TopicSpec,
     co_partitioned: bool = False,
     event_time_order: bool = False,
+    feedback: Sequence[TopicSpec] = (),
 ) -> BatchConsumer[Any]:
     """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
 
     ``co_partitioned`` keeps partition p of every consumed topic on one consumer, and
-    ``event_time_order`` reads the partitions in step by event time (see BatchConsumer).
+    ``event_time_order`` reads the partitions in step by event time, all but the ``feedback``
+    topics' (see BatchConsumer).
     """
     return BatchConsumer(
         service=ctx.name,
@@ -167,6 +169,7 @@ def batch_consumer(
         dlq_topic=dlq.name,
         co_partitioned=co_partitioned,
         event_time_order=event_time_order,
+        feedback_topics=[spec.name for spec in feedback],
     )
 
 

@@ -9,7 +9,8 @@ member's events would reach scoring out of order, differently in every run.
 The rule (Kafka Streams picks records the same way): a record may be applied once no partition
 still behind can deliver an older one. A behind partition can deliver nothing older than the
 latest event time read from it, so the bound is the least of those. Records past the bound wait
-in memory, and their offsets are not committed, so a crash loses none of them. A partition with
+in memory, and their offsets are not committed, so a crash loses none of them. About
+``max_ready`` go out in one step, the oldest, never splitting one moment; the rest go in the next. A partition with
 ``max_held`` records waiting is paused until they drain, which bounds the memory. A partition
 that has read everything published to it does not bound: in live traffic nothing waits. A behind
 partition that delivers nothing for ``idle_s`` stops bounding too, so a stuck partition cannot
@@ -49,12 +50,14 @@ class EventTimeAligner(Generic[K, R]):
         time_of: Callable[[R], datetime | None],
         *,
         max_held: int = 1_000,
+        max_ready: int | None = None,
         idle_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
         self._max_held = max_held
+        self._max_ready = max_ready
         self._idle_s = idle_s
         self._clock = clock
         self._read_until: dict[K, datetime] = {}
@@ -82,6 +85,15 @@ class EventTimeAligner(Generic[K, R]):
                 ready.append((when, partition, record))
         # Equal times go partition by partition, in the partitions' own order: the same every run.
         ready.sort(key=lambda item: (item[0], item[1]))
+        if self._max_ready is not None and len(ready) > self._max_ready:
+            # A batch about as big as asked: the oldest go now, the rest wait at the front, in order.
+            # Records of one moment stay together, so a handler sees a moment whole in one batch.
+            cut = self._max_ready
+            while cut < len(ready) and ready[cut][0] == ready[cut - 1][0]:
+                cut += 1
+            for when, partition, record in reversed(ready[cut:]):
+                self._held.setdefault(partition, deque()).appendleft((when, record))
+            del ready[cut:]
         step: Step[K, R] = Step([record for _, _, record in ready])
         for partition, held in list(self._held.items()):
             if held:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -90,6 +90,7 @@ class BatchConsumer(Generic[T]):
         dlq_topic: str,
         co_partitioned: bool = False,
         event_time_order: bool = False,
+        feedback_topics: Collection[str] = (),
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
@@ -108,9 +109,13 @@ class BatchConsumer(Generic[T]):
         self._assignors = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
         # Read every partition in step by event time, and hand the handler each batch oldest
         # first (see alignment.py): for a consumer whose output order downstream relies on.
-        self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection] | None = (
-            EventTimeAligner(_offset_of, _event_time_of) if event_time_order else None
-        )
+        self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection] | None = None
+        if event_time_order:
+            self._aligner = EventTimeAligner(_offset_of, _event_time_of, max_ready=settings.max_batch_records)
+        # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
+        # times are another service's wall clock, not the stream's event time, so they neither wait
+        # nor hold anything back.
+        self._feedback_topics = frozenset(feedback_topics)
         self._fetched_until: dict[TopicPartition, int] = {}
         self._max_attempts = max_attempts
         self._backoff_initial_s = backoff_initial_s
@@ -221,11 +226,19 @@ class BatchConsumer(Generic[T]):
         offsets that may be committed after them: up to each partition's first waiting record."""
         for tp, batch in polled.items():
             self._fetched_until[tp] = batch[-1].offset + 1
-        by_partition: dict[TopicPartition, list[Decoded[T] | Rejection]] = {tp: [] for tp in polled}
+        by_partition: dict[TopicPartition, list[Decoded[T] | Rejection]] = {
+            tp: [] for tp in polled if tp.topic not in self._feedback_topics
+        }
+        feedback: list[Decoded[T] | Rejection] = []
         items: list[Decoded[T] | Rejection] = [*decoded, *rejections]
         for item in sorted(items, key=_offset_of):
-            by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
-        step = aligner.step(by_partition, self._behind())
+            if item.record.topic in self._feedback_topics:
+                feedback.append(item)
+            else:
+                by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
+        behind = {tp for tp in self._behind() if tp.topic not in self._feedback_topics}
+        step = aligner.step(by_partition, behind)
+        step.ready[:0] = feedback
         consumer = self._require_consumer()
         if step.pause:
             consumer.pause(*step.pause)

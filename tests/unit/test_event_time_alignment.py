@@ -28,9 +28,16 @@ class Clock:
         return self.now
 
 
-def aligner(max_held: int = 2_000, idle_s: float = 5.0, clock: Clock | None = None) -> EventTimeAligner[str, Record]:
+def aligner(
+    max_held: int = 2_000, idle_s: float = 5.0, clock: Clock | None = None, max_ready: int | None = None
+) -> EventTimeAligner[str, Record]:
     return EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_held=max_held, idle_s=idle_s, clock=clock or Clock()
+        lambda r: r[1],
+        lambda r: at(r[2]),
+        max_held=max_held,
+        max_ready=max_ready,
+        idle_s=idle_s,
+        clock=clock or Clock(),
     )
 
 
@@ -77,6 +84,22 @@ def test_a_partition_with_too_many_records_waiting_is_paused_until_they_drain() 
     assert step.resume == ["a"]
 
 
+def test_no_more_than_a_batch_goes_out_at_once_and_the_rest_follow_in_order() -> None:
+    align = aligner(max_ready=2)
+    step = align.step({"a": records("a", [1, 4]), "b": records("b", [2, 3])}, behind=set())
+    assert step.ready == [("a", 0, 1), ("b", 0, 2)]
+    assert step.waiting_from == {"a": 1, "b": 1}, "what did not go out is not committed"
+    step = align.step({}, behind=set())
+    assert step.ready == [("b", 1, 3), ("a", 1, 4)]
+    assert align.waiting() == {}
+
+
+def test_records_of_one_moment_go_out_in_one_batch_even_past_its_size() -> None:
+    align = aligner(max_ready=2)
+    step = align.step({"a": records("a", [1, 2, 5]), "b": records("b", [2, 3])}, behind=set())
+    assert step.ready == [("a", 0, 1), ("a", 1, 2), ("b", 0, 2)]
+
+
 def test_a_behind_partition_that_delivers_nothing_for_a_while_stops_holding_the_others() -> None:
     clock = Clock()
     align = aligner(idle_s=5.0, clock=clock)
@@ -107,12 +130,12 @@ partitions = st.dictionaries(
 
 
 @settings(max_examples=200)
-@given(partitions, st.integers(1, 5), st.randoms(use_true_random=False))
+@given(partitions, st.integers(1, 5), st.none() | st.integers(1, 5), st.randoms(use_true_random=False))
 def test_however_the_fetches_come_every_record_is_handed_on_once_oldest_first(
-    logs: dict[str, list[int]], max_held: int, random: stdlib_random.Random
+    logs: dict[str, list[int]], max_held: int, max_ready: int | None, random: stdlib_random.Random
 ) -> None:
     """A simulated consumer: random fetch sizes per partition; paused partitions are not fetched."""
-    align = aligner(max_held=max_held, idle_s=1e9)
+    align = aligner(max_held=max_held, idle_s=1e9, max_ready=max_ready)
     position = dict.fromkeys(logs, 0)
     paused: set[str] = set()
     handed: list[Record] = []
@@ -128,6 +151,9 @@ def test_however_the_fetches_come_every_record_is_handed_on_once_oldest_first(
                 polled[p] = records(p, list(logs[p][position[p] : position[p] + take]), first=position[p])
                 position[p] += take
         step = align.step(polled, behind={p for p in logs if position[p] < len(logs[p])})
+        if max_ready is not None and len(step.ready) > max_ready:
+            kept_whole = {r[2] for r in step.ready[max_ready - 1 :]}
+            assert kept_whole == {step.ready[max_ready - 1][2]}, "past the size only to keep a moment whole"
         handed += step.ready
         paused = (paused | set(step.pause)) - set(step.resume)
     assert sorted(handed) == sorted(r for p, hours in logs.items() for r in records(p, list(hours)))
