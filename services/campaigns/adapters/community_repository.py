@@ -28,21 +28,37 @@ async def record_mentions(conn: Any, mentions: Sequence[tuple[str, str, str, dat
     )
 
 
-async def askers(
-    conn: Any, keys: Sequence[tuple[str, str]], since: datetime, until: datetime
-) -> dict[tuple[str, str], int]:
-    """How many distinct members asked about each (community, category) in [since, until]."""
+async def asked_since(
+    conn: Any, keys: Sequence[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], dict[str, datetime]]:
+    """Per (community, category): each member who asked since ``since``, with their latest mention."""
     rows = await conn.fetch(
-        """SELECT m.community_id, m.category, count(*) AS n
+        """SELECT m.community_id, m.category, m.member_id, m.last_at
            FROM community_mentions m JOIN unnest($1::text[], $2::text[]) AS k(community_id, category)
              ON m.community_id = k.community_id AND m.category = k.category
-           WHERE m.last_at BETWEEN $3 AND $4 GROUP BY 1, 2""",
+           WHERE m.last_at >= $3""",
         [k[0] for k in keys],
         [k[1] for k in keys],
         since,
-        until,
     )
-    return {(r["community_id"], r["category"]): r["n"] for r in rows}
+    asked: dict[tuple[str, str], dict[str, datetime]] = {}
+    for r in rows:
+        asked.setdefault((r["community_id"], r["category"]), {})[r["member_id"]] = r["last_at"]
+    return asked
+
+
+async def last_fired(conn: Any, campaign_id: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """Per (community, category): when the campaign last fired there."""
+    rows = await conn.fetch(
+        """SELECT f.community_id, f.category, max(f.fired_at) AS fired_at
+           FROM community_fires f JOIN unnest($2::text[], $3::text[]) AS k(community_id, category)
+             ON f.community_id = k.community_id AND f.category = k.category
+           WHERE f.campaign_id = $1 GROUP BY 1, 2""",
+        campaign_id,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["community_id"], r["category"]): r["fired_at"] for r in rows}
 
 
 async def fire(

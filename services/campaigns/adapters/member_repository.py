@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -144,8 +144,12 @@ async def apply_consents(conn: Any, consents: Sequence[MemberConsentV1]) -> None
     )
 
 
-def _zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    return ZoneInfo(name) if name else default
+def _placed(
+    store: str | None, region: str | None, zones: Mapping[str, tuple[str, str | None]], default_zone: ZoneInfo
+) -> tuple[ZoneInfo, str | None]:
+    """A member's time zone and region: their home store's, unless scoring named the region."""
+    zone_name, store_region = zones.get(store, (None, None)) if store else (None, None)
+    return (ZoneInfo(zone_name) if zone_name else default_zone), region or store_region
 
 
 async def load_views(
@@ -153,8 +157,8 @@ async def load_views(
 ) -> dict[str, MemberView]:
     """Every member's view, one statement; ``zones`` maps a store to its (timezone, region)."""
     rows = await conn.fetch(
-        """SELECT u.member_id, m.lifecycle, m.engagement_tier, m.value_tier, m.p_alive, m.clv_minor,
-                  m.value_at_risk_minor, m.home_store_id, m.region, m.communities,
+        """SELECT u.member_id, m.state_version, m.lifecycle, m.engagement_tier, m.value_tier, m.p_alive,
+                  m.clv_minor, m.value_at_risk_minor, m.home_store_id, m.region, m.communities,
                   (SELECT array_agg(c.channel || ':' || c.granted::text) FROM consents c
                     WHERE c.member_id = u.member_id) AS consent
            FROM unnest($1::text[]) AS u(member_id) LEFT JOIN members m ON m.member_id = u.member_id""",
@@ -163,14 +167,14 @@ async def load_views(
     views = {}
     for r in rows:
         store = r["home_store_id"]
-        zone_name, store_region = zones.get(store, (None, None)) if store else (None, None)
+        zone, region = _placed(store, r["region"], zones, default_zone)
         consent = {}
         for entry in r["consent"] or ():
             channel, _, granted = entry.partition(":")
             consent[Channel(channel)] = granted == "true"
         views[r["member_id"]] = MemberView(
             member_id=r["member_id"],
-            zone=_zone(zone_name, default_zone),
+            zone=zone,
             lifecycle=Lifecycle(r["lifecycle"]) if r["lifecycle"] else None,
             engagement_tier=EngagementTier(r["engagement_tier"]) if r["engagement_tier"] else None,
             value_tier=ValueTier(r["value_tier"]) if r["value_tier"] else None,
@@ -178,11 +182,33 @@ async def load_views(
             clv_minor=r["clv_minor"],
             value_at_risk_minor=r["value_at_risk_minor"],
             home_store_id=store,
-            region=r["region"] or store_region,
+            region=region,
             communities=tuple(r["communities"] or ()),
             consent=consent,
+            state_version=r["state_version"],
         )
     return views
+
+
+def view_after(
+    before: MemberView, state: MemberStateV1, zones: Mapping[str, tuple[str, str | None]], default_zone: ZoneInfo
+) -> MemberView:
+    """The member once ``state`` is applied: what apply_states would store, read back as load_views reads it."""
+    zone, region = _placed(state.home_store_id, state.region, zones, default_zone)
+    return replace(
+        before,
+        zone=zone,
+        lifecycle=state.lifecycle,
+        engagement_tier=state.engagement_tier,
+        value_tier=state.value_tier,
+        p_alive=state.p_alive,
+        clv_minor=state.clv_minor,
+        value_at_risk_minor=state.value_at_risk_minor,
+        home_store_id=state.home_store_id,
+        region=region,
+        communities=tuple(state.communities),
+        state_version=state.state_version,
+    )
 
 
 async def engaged_members(conn: Any, community_id: str, tiers: Sequence[str]) -> list[str]:

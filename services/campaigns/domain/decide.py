@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from services.campaigns.domain.caps import FrequencyCap, allows, next_allowed
 from services.campaigns.domain.definitions import Budget
 from services.campaigns.domain.holdout import in_global_holdout, in_holdout
-from services.campaigns.domain.members import MemberView, admits, business_day, consented_channels, expected_value
+from services.campaigns.domain.members import (
+    MemberView,
+    Timeline,
+    admits,
+    business_day,
+    consented_channels,
+    expected_value,
+)
 from services.campaigns.domain.quiet_hours import QuietHours, next_send_time
 from services.campaigns.domain.triggers import Candidate
 from shared.contracts.offer import Channel, MessageType
@@ -155,13 +162,15 @@ class Arbiter:
     def decide(
         self,
         candidates: Sequence[Candidate],
-        members: Mapping[str, MemberView],
+        members: Mapping[str, MemberView | Timeline],
         histories: Mapping[str, MemberHistory],
     ) -> Outcomes:
+        """``members``: each member's view, or their timeline through the batch (decided as of each moment)."""
         outcomes = Outcomes()
         for moment in _moments(candidates):
             member_id = moment[0].member_id
-            member = members[member_id]
+            known = members[member_id]
+            member = known.at(moment[0].at) if isinstance(known, Timeline) else known
             history = histories[member_id]
             targeted = []
             for c in moment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +29,38 @@ class MemberView:
     communities: tuple[str, ...] = ()
     # Latest consent per channel; a channel never mentioned falls back to the chain's default.
     consent: Mapping[Channel, bool] = field(default_factory=dict)
+    state_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A member as of each moment of a batch: the view before it, then each state change it brings.
+
+    A batch can hold a member's state change from later in the day than a purchase it also holds.
+    The purchase is decided on the member as they were when they bought, so where a batch ends
+    does not change what is decided.
+    """
+
+    before: MemberView
+    changes: tuple[tuple[datetime, MemberView], ...] = ()
+
+    def at(self, moment: datetime) -> MemberView:
+        view = self.before
+        for when, changed in self.changes:
+            if when > moment:
+                break
+            view = changed
+        return view
+
+
+def timeline(before: MemberView, changes: Iterable[tuple[datetime, MemberView]]) -> Timeline:
+    """Changes in event-time order; one no newer than the view before (a redelivery) changes nothing."""
+    known = before.state_version or 0
+    newer = sorted(
+        ((when, view) for when, view in changes if (view.state_version or 0) > known),
+        key=lambda change: (change[0], change[1].state_version or 0),
+    )
+    return Timeline(before, tuple(newer))
 
 
 def _allowed(value: object, allowed: tuple[object, ...]) -> bool:

@@ -247,6 +247,45 @@ def mentioned_categories(text: str, keywords: Mapping[str, Sequence[str]]) -> se
     return {category for category, words in keywords.items() if any(_folded(w) in folded for w in words)}
 
 
+@dataclass(frozen=True)
+class Mention:
+    community_id: str
+    category: str
+    member_id: str
+    at: datetime
+
+
+def interest_moments(
+    mentions: Iterable[Mention],
+    asked_before: Mapping[tuple[str, str], Mapping[str, datetime]],
+    fired_before: Mapping[tuple[str, str], datetime],
+    *,
+    window: timedelta,
+    min_members: int,
+    cooldown: timedelta,
+) -> list[tuple[str, str, datetime]]:
+    """When circle marketing fires, oldest first: (community, category, moment).
+
+    It fires at the mention that brings the members who asked within ``window`` up to
+    ``min_members``, unless it fired there within ``cooldown``. ``asked_before``: each member's latest
+    mention before these; ``fired_before``: the latest firing. Every mention is its own moment, so
+    how the mentions are split into batches does not move a firing.
+    """
+    asked = {key: dict(members) for key, members in asked_before.items()}
+    fired = dict(fired_before)
+    moments = []
+    for m in sorted(mentions, key=lambda m: (m.at, m.community_id, m.category, m.member_id)):
+        key = (m.community_id, m.category)
+        last = asked.setdefault(key, {})
+        last[m.member_id] = max(m.at, last.get(m.member_id, m.at))
+        count = sum(1 for at in last.values() if m.at - window <= at <= m.at)
+        previous = fired.get(key)
+        if count >= min_members and (previous is None or abs(m.at - previous) >= cooldown):
+            fired[key] = m.at
+            moments.append((m.community_id, m.category, m.at))
+    return moments
+
+
 def community_candidates(
     campaign: Versioned, community_id: str, category: str, fired_at: datetime, members: Iterable[str]
 ) -> list[Candidate]:

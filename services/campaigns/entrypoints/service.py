@@ -11,6 +11,7 @@ from services.campaigns.entrypoints import http
 from services.campaigns.entrypoints.settings import CampaignsSettings
 from services.campaigns.entrypoints.topology import CONSUMES
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
+from services.campaigns.service_layer.clock import FEEDBACK
 from services.campaigns.service_layer.definitions_loader import load_folder
 from services.campaigns.service_layer.handlers import campaigns_handler
 from services.campaigns.service_layer.timers import Timers
@@ -40,6 +41,8 @@ class Wiring:
                 decoder=cloudevents_by_topic(CONSUMES),
                 handler=campaigns_handler(self.holder, self.deciding),
                 dlq=CAMPAIGNS_DLQ,
+                event_time_order=True,
+                feedback=FEEDBACK,
             )
         ]
 

@@ -1,17 +1,9 @@
 """What campaigns consumes and publishes: read by the consumers and by the AsyncAPI app alike."""
 
-from shared.contracts.topics import (
-    CAMPAIGNS_DLQ,
-    MEMBER_CHAT,
-    MEMBER_CONSENT,
-    MEMBER_MERGED,
-    MEMBER_PURCHASE,
-    MEMBER_STATE,
-    NOTIFICATION_STATUS,
-    OFFER_ISSUED,
-)
+from services.campaigns.service_layer.clock import CLOCKED, FEEDBACK
+from shared.contracts.topics import CAMPAIGNS_DLQ, OFFER_ISSUED
 
 # State changes and purchases trigger offers; chats feed community interest; consent and
 # delivery statuses keep campaigns' own copies current; merges fold one person's ids together.
-CONSUMES = (MEMBER_STATE, MEMBER_PURCHASE, MEMBER_CHAT, MEMBER_CONSENT, NOTIFICATION_STATUS, MEMBER_MERGED)
+CONSUMES = (*CLOCKED, *FEEDBACK)
 PUBLISHES = (OFFER_ISSUED, CAMPAIGNS_DLQ)

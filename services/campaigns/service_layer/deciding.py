@@ -16,10 +16,10 @@ from services.campaigns.adapters import decision_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
 from services.campaigns.domain.affinity import AffinityRules
 from services.campaigns.domain.decide import Arbiter, Decision, Guards, Outcome
-from services.campaigns.domain.members import business_day
+from services.campaigns.domain.members import MemberView, Timeline, business_day, timeline
 from services.campaigns.domain.triggers import Candidate
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
-from shared.contracts import KafkaRecord, OfferIssuedV1, wrap
+from shared.contracts import KafkaRecord, MemberStateV1, OfferIssuedV1, wrap
 from shared.contracts.topics import OFFER_ISSUED
 
 SOURCE = "memberpulse/campaigns"
@@ -71,6 +71,29 @@ def offer_event(decision: Decision) -> OfferIssuedV1:
     )
 
 
+async def _member_timelines(
+    conn: Any,
+    member_ids: Sequence[str],
+    holder: CampaignHolder,
+    settings: DecidingSettings,
+    changes: Sequence[MemberStateV1],
+) -> dict[str, MemberView | Timeline]:
+    stored = await member_repository.load_views(conn, member_ids, holder.stores, settings.default_zone)
+    by_member: dict[str, list[MemberStateV1]] = {}
+    for state in changes:
+        if state.member_id in stored:
+            by_member.setdefault(state.member_id, []).append(state)
+    views: dict[str, MemberView | Timeline] = dict(stored)
+    for member_id, states in by_member.items():
+        before = stored[member_id]
+        after = [
+            (s.occurred_at, member_repository.view_after(before, s, holder.stores, settings.default_zone))
+            for s in states
+        ]
+        views[member_id] = timeline(before, after)
+    return views
+
+
 def _look_back(candidates: Sequence[Candidate], guards: Guards) -> timedelta:
     """How far back a history must reach: the longest cooldown or the cap window."""
     cooldown = max((c.campaign.campaign.cooldown_days for c in candidates), default=0.0)
@@ -78,14 +101,22 @@ def _look_back(candidates: Sequence[Candidate], guards: Guards) -> timedelta:
 
 
 async def decide_and_record(
-    conn: Any, candidates: Sequence[Candidate], holder: CampaignHolder, settings: DecidingSettings
+    conn: Any,
+    candidates: Sequence[Candidate],
+    holder: CampaignHolder,
+    settings: DecidingSettings,
+    changes: Sequence[MemberStateV1] = (),
 ) -> list[KafkaRecord]:
-    """Decide, record every decision once, and return the offer records to publish."""
+    """Decide, record every decision once, and return the offer records to publish.
+
+    ``changes``: state changes of the same batch, not stored yet. Each candidate is decided on the
+    member as of its own moment: before a change that comes later, after one that came earlier.
+    """
     if not candidates:
         return []
     guards = settings.guards
     member_ids = sorted({c.member_id for c in candidates})
-    views = await member_repository.load_views(conn, member_ids, holder.stores, settings.default_zone)
+    views = await _member_timelines(conn, member_ids, holder, settings, changes)
     histories = await decision_repository.load_histories(
         conn, member_ids, min(c.at for c in candidates) - _look_back(candidates, guards)
     )

@@ -15,13 +15,15 @@ from services.campaigns.adapters import metrics as campaign_metrics
 from services.campaigns.domain.definitions import TriggerKind
 from services.campaigns.domain.triggers import Basket, Candidate, Line, StateChange, lifecycle_candidates, of_kind
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
+from services.campaigns.service_layer.clock import CLOCKED_TOPICS, latest_per_partition
 from services.campaigns.service_layer.deciding import DecidingSettings, decide_and_record
 from services.campaigns.service_layer.merges import follow_merges, onto_survivors
 from services.campaigns.service_layer.triggering import (
     attribute,
     community_interest,
     count_sales,
-    due_candidates,
+    due_queued,
+    due_replenishments,
     purchase_candidates,
     take_back_refunds,
 )
@@ -54,16 +56,6 @@ def change_of(state: MemberStateV1) -> StateChange:
     )
 
 
-def _latest_per_partition(batch: Sequence[Decoded[Any]]) -> dict[tuple[str, int], datetime]:
-    positions: dict[tuple[str, int], datetime] = {}
-    for item in batch:
-        if item.event_time is None:
-            continue
-        key = (item.record.topic, item.record.partition)
-        positions[key] = max(item.event_time, positions.get(key, item.event_time))
-    return positions
-
-
 def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Handler[Any]:
     async def handle(uow: UnitOfWork, batch: Sequence[Decoded[Any]]) -> None:
         conn = uow.conn
@@ -77,16 +69,26 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
         chats = [p for p in payloads if isinstance(p, MemberChatV1)]
         await member_repository.apply_consents(conn, [p for p in payloads if isinstance(p, MemberConsentV1)])
         await decision_repository.record_statuses(conn, [p for p in payloads if isinstance(p, NotificationStatusV1)])
-        await member_repository.apply_states(conn, states)
         candidates: list[Candidate] = []
         entering = of_kind(campaigns, TriggerKind.LIFECYCLE_ENTERED)  # once a batch, not once a state
         for state in states:
             candidates += lifecycle_candidates(change_of(state), entering)
+        # Timers due by the batch's clock are decided with its triggers, in one pass in event time,
+        # so where a batch happens to end does not decide which comes first.
+        watermark = await _watermark(conn, batch, settings)
+        if watermark is not None:
+            next_sale: dict[str, datetime] = {}
+            for basket in sales:
+                next_sale[basket.member_id] = min(basket.at, next_sale.get(basket.member_id, basket.at))
+            candidates += await due_replenishments(conn, watermark, holder, settings, next_sale)
+            candidates += await due_queued(conn, watermark, holder, settings)
         if sales:
             await count_sales(conn, sales, campaigns)
             for campaign_id, arm in await attribute(conn, sales):
                 campaign_metrics.CONVERSIONS.labels(campaign_id, arm).inc()
             candidates += await purchase_candidates(conn, sales, holder, settings)
+            if watermark is not None:  # a rhythm so short that the batch's own sales made it due again
+                candidates += await due_replenishments(conn, watermark, holder, settings)
         # After the sales: a sale and its refund can share a batch.
         refunds = [
             (p.original_purchase_id, basket_of(p))
@@ -96,15 +98,23 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
         for campaign_id, arm in await take_back_refunds(conn, refunds):
             campaign_metrics.CONVERSIONS_WITHDRAWN.labels(campaign_id, arm).inc()
         if chats:
-            candidates += await community_interest(conn, chats, campaigns)
-        positions = _latest_per_partition(batch)
-        if positions:
-            latest = await clock_repository.advance(conn, positions)
-            if latest is not None:
-                watermark = latest - settings.lateness
-                campaign_metrics.WATERMARK.set(watermark.timestamp())
-                candidates += await due_candidates(conn, watermark, holder, settings)
-        for record in await decide_and_record(conn, candidates, holder, settings):
+            candidates += await community_interest(conn, chats, campaigns, states)
+        for record in await decide_and_record(conn, candidates, holder, settings, changes=states):
             uow.publish(record)
+        # Stored last: until here, every candidate saw the member as of its own moment.
+        await member_repository.apply_states(conn, states)
 
     return handle
+
+
+async def _watermark(conn: Any, batch: Sequence[Decoded[Any]], settings: DecidingSettings) -> datetime | None:
+    """The clock moved on by the batch's event times, less the allowed lateness; None before any input."""
+    positions = latest_per_partition(batch)
+    if not positions:
+        return None
+    latest = await clock_repository.advance(conn, positions, CLOCKED_TOPICS)
+    if latest is None:
+        return None
+    watermark = latest - settings.lateness
+    campaign_metrics.WATERMARK.set(watermark.timestamp())
+    return watermark

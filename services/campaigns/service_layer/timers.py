@@ -16,6 +16,7 @@ from typing import Any
 from services.campaigns.adapters import clock_repository
 from services.campaigns.adapters import metrics as campaign_metrics
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
+from services.campaigns.service_layer.clock import CLOCKED_TOPICS
 from services.campaigns.service_layer.deciding import DecidingSettings, decide_and_record
 from services.campaigns.service_layer.triggering import due_candidates
 from shared.observability.logging import get_logger
@@ -44,7 +45,7 @@ class Timers:
         self._last_input_at = last_input_at
 
     async def watermark(self, conn: Any) -> datetime | None:
-        latest = await clock_repository.latest(conn)
+        latest = await clock_repository.latest(conn, CLOCKED_TOPICS)
         mark = None if latest is None else latest - self._settings.lateness
         last = self._last_input_at()
         quiet = last is None or time.monotonic() - last >= self._quiet_after_s

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,9 +19,11 @@ from services.campaigns.domain.members import ENGAGED
 from services.campaigns.domain.triggers import (
     Basket,
     Candidate,
+    Mention,
     Versioned,
     community_candidates,
     cross_sell_candidates,
+    interest_moments,
     mentioned_categories,
     of_kind,
     replenishment_candidates,
@@ -30,7 +32,7 @@ from services.campaigns.domain.triggers import (
 )
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from services.campaigns.service_layer.deciding import DecidingSettings
-from shared.contracts import MemberChatV1
+from shared.contracts import MemberChatV1, MemberStateV1
 
 
 async def count_sales(conn: Any, baskets: Sequence[Basket], campaigns: Sequence[Versioned]) -> None:
@@ -135,61 +137,109 @@ async def _cross_sell_on(
 
 
 async def community_interest(
-    conn: Any, chats: Sequence[MemberChatV1], campaigns: Sequence[Versioned]
+    conn: Any, chats: Sequence[MemberChatV1], campaigns: Sequence[Versioned], changes: Sequence[MemberStateV1] = ()
 ) -> list[Candidate]:
-    """Circle marketing: when enough members of a community ask about a category, its engaged members get an offer."""
+    """Circle marketing: when enough members of a community ask about a category, its engaged members get an offer.
+
+    ``changes``: the batch's state changes, not stored yet; the engaged are counted as of the moment.
+    """
     out: list[Candidate] = []
     for campaign in of_kind(campaigns, TriggerKind.COMMUNITY_INTEREST):
         trigger = campaign.campaign.trigger
         mentions = [
-            (chat.community_id, category, chat.member_id, chat.occurred_at)
+            Mention(chat.community_id, category, chat.member_id, chat.occurred_at)
             for chat in chats
             for category in mentioned_categories(chat.text, trigger.keywords)
         ]
         if not mentions:
             continue
-        await community_repository.record_mentions(conn, mentions)
-        latest: dict[tuple[str, str], datetime] = {}
-        for community, category, _, at in mentions:
-            latest[(community, category)] = max(at, latest.get((community, category), at))
         window = timedelta(hours=trigger.window_hours)
-        until = max(latest.values())
-        counts = await community_repository.askers(conn, sorted(latest), until - window, until)
-        for (community, category), asked in sorted(counts.items()):
-            at = latest[(community, category)]
-            if asked < trigger.min_members:
-                continue
-            cooldown = timedelta(days=campaign.campaign.cooldown_days) or window
+        cooldown = timedelta(days=campaign.campaign.cooldown_days) or window
+        keys = sorted({(m.community_id, m.category) for m in mentions})
+        # Read before this batch's mentions are stored: each mention is counted at its own moment.
+        asked = await community_repository.asked_since(conn, keys, min(m.at for m in mentions) - window)
+        fired = await community_repository.last_fired(conn, campaign.id, keys)
+        await community_repository.record_mentions(
+            conn, [(m.community_id, m.category, m.member_id, m.at) for m in mentions]
+        )
+        moments = interest_moments(
+            mentions,
+            asked,
+            fired,
+            window=window,
+            min_members=trigger.min_members,
+            cooldown=cooldown,
+        )
+        for community, category, at in moments:
+            # Checked again under a lock: another replica may have fired here since.
             if not await community_repository.fire(conn, campaign.id, community, category, at, cooldown):
                 continue
-            members = await member_repository.engaged_members(conn, community, [t.value for t in ENGAGED])
+            stored = await member_repository.engaged_members(conn, community, [t.value for t in ENGAGED])
+            members = engaged_as_of(community, at, stored, changes)
             out += community_candidates(campaign, community, category, at, members)
     return out
+
+
+def engaged_as_of(community: str, at: datetime, stored: Collection[str], changes: Sequence[MemberStateV1]) -> list[str]:
+    """The community's engaged members at ``at``: as stored, then as the changes up to ``at`` left them."""
+    engaged = set(stored)
+    latest: dict[str, MemberStateV1] = {}
+    for state in sorted(changes, key=lambda s: (s.occurred_at, s.state_version)):
+        if state.occurred_at <= at:
+            latest[state.member_id] = state
+    for member_id, state in latest.items():
+        if state.engagement_tier in ENGAGED and community in state.communities:
+            engaged.add(member_id)
+        else:
+            engaged.discard(member_id)
+    return sorted(engaged)
 
 
 async def due_candidates(
     conn: Any, until: datetime, holder: CampaignHolder, settings: DecidingSettings
 ) -> list[Candidate]:
     """Timers that fell due by ``until`` (event time): replenishment, and queued offers whose slot came."""
-    out: list[Candidate] = []
+    return await due_replenishments(conn, until, holder, settings) + await due_queued(conn, until, holder, settings)
+
+
+async def due_replenishments(
+    conn: Any,
+    until: datetime,
+    holder: CampaignHolder,
+    settings: DecidingSettings,
+    next_sale: Mapping[str, datetime] | None = None,
+) -> list[Candidate]:
+    """Members whose next purchase fell due by ``until``.
+
+    ``next_sale``: the members' first sale among inputs not yet counted. A member who buys before
+    the due date was never due: that sale re-times them when it is counted.
+    """
     campaigns = holder.active
-    if of_kind(campaigns, TriggerKind.REPLENISHMENT):
-        for rhythm in await member_repository.claim_replenishments(conn, until, settings.due_batch_size):
-            out += replenishment_candidates(
-                rhythm.member_id, rhythm.first, rhythm.last, rhythm.purchases, until, campaigns
-            )
-    by_id = {c.id: c for c in campaigns}
-    # A paused campaign's queue waits, untouched, until it is resumed.
-    for row in await decision_repository.claim_queued(conn, until, sorted(by_id), settings.due_batch_size):
-        out.append(
-            Candidate(
-                by_id[row.campaign_id],
-                row.member_id,
-                row.occurrence,
-                row.decided_at,
-                sku=row.sku,
-                category=row.category,
-                not_before=row.not_before,
-            )
-        )
+    if not of_kind(campaigns, TriggerKind.REPLENISHMENT):
+        return []
+    out: list[Candidate] = []
+    for rhythm in await member_repository.claim_replenishments(conn, until, settings.due_batch_size):
+        for candidate in replenishment_candidates(
+            rhythm.member_id, rhythm.first, rhythm.last, rhythm.purchases, until, campaigns
+        ):
+            bought = (next_sale or {}).get(candidate.member_id)
+            if bought is None or candidate.at <= bought:
+                out.append(candidate)
     return out
+
+
+async def due_queued(conn: Any, until: datetime, holder: CampaignHolder, settings: DecidingSettings) -> list[Candidate]:
+    """Queued offers whose slot came by ``until``; a paused campaign's queue waits, untouched, until it is resumed."""
+    by_id = {c.id: c for c in holder.active}
+    return [
+        Candidate(
+            by_id[row.campaign_id],
+            row.member_id,
+            row.occurrence,
+            row.decided_at,
+            sku=row.sku,
+            category=row.category,
+            not_before=row.not_before,
+        )
+        for row in await decision_repository.claim_queued(conn, until, sorted(by_id), settings.due_batch_size)
+    ]

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.campaigns.domain.decide import Arbiter, BudgetLedger, Decision, Guards, MemberHistory, Outcome, Reason
+from services.campaigns.domain.members import timeline
 from services.campaigns.domain.triggers import Candidate
-from shared.contracts import Channel
+from shared.contracts import Channel, ValueTier
 from tests.unit.campaigns.builders import NOON, campaign, candidate, member
 
 
@@ -185,3 +186,23 @@ def test_every_reason_is_documented_for_the_people_reading_the_report():
     documented = (Path(__file__).resolve().parents[3] / "docs/campaigns.md").read_text()
     missing = [reason.value for reason in Reason if f"`{reason.value}`" not in documented]
     assert missing == []
+
+
+def test_each_moment_is_decided_on_the_member_as_they_were_then():
+    """A batch may carry the member's later state beside an earlier trigger: the trigger sees the earlier one."""
+    for_vips = campaign("up_sell", trigger={"kind": "up_sell"}, audience={"value_tier": ["vip"]})
+    before = member("m-1", value_tier=ValueTier.HIGH, state_version=3)
+    became_vip = member("m-1", value_tier=ValueTier.VIP, state_version=4)
+    through_the_batch = timeline(before, [(NOON, became_vip)])
+    earlier = candidate(for_vips, at=NOON - timedelta(hours=1), occurrence="purchase:1")
+    later = candidate(for_vips, at=NOON + timedelta(hours=1), occurrence="purchase:2")
+    outcomes = decide([later, earlier], members={"m-1": through_the_batch})
+    assert outcomes.outside_audience == {"up_sell": 1}
+    [decision] = outcomes.decisions
+    assert decision.candidate.occurrence == "purchase:2"
+
+
+def test_a_timeline_ignores_a_state_no_newer_than_the_one_stored():
+    stored = member("m-1", value_tier=ValueTier.VIP, state_version=5)
+    redelivered = member("m-1", value_tier=ValueTier.LOW, state_version=4)
+    assert timeline(stored, [(NOON, redelivered)]).at(NOON + timedelta(days=1)) == stored

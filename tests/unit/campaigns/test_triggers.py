@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.campaigns.domain.affinity import AffinityCounts, AffinityRules, complements
 from services.campaigns.domain.attribution import converted_revenue, refunded_revenue
@@ -10,8 +10,10 @@ from services.campaigns.domain.catalog import next_tier_map
 from services.campaigns.domain.triggers import (
     Basket,
     Line,
+    Mention,
     StateChange,
     cross_sell_candidates,
+    interest_moments,
     lifecycle_candidates,
     mentioned_categories,
     replenishment_candidates,
@@ -110,3 +112,37 @@ def test_a_refund_takes_back_only_what_it_returns_of_the_lines_that_converted():
     assert refunded_revenue(None, None, returned) == 800, "an offer of anything converted on the whole basket"
     assert refunded_revenue("sku-z", None, returned) == 0
     assert refunded_revenue(None, "toys", returned) == 0
+
+
+def _asks(member_id: str, minutes: int, community: str = "c-1") -> Mention:
+    return Mention(community, "wine", member_id, NOON + timedelta(minutes=minutes))
+
+
+def _fires(mentions: list[Mention], asked=None, fired=None) -> list[tuple[str, str, datetime]]:
+    return interest_moments(
+        mentions, asked or {}, fired or {}, window=timedelta(hours=1), min_members=3, cooldown=timedelta(days=1)
+    )
+
+
+def test_circle_marketing_fires_at_the_mention_that_brings_the_askers_to_the_minimum():
+    mentions = [_asks("a", 0), _asks("b", 10), _asks("a", 20), _asks("c", 30), _asks("d", 40)]
+    assert _fires(mentions) == [("c-1", "wine", NOON + timedelta(minutes=30))]
+
+
+def test_askers_outside_the_window_do_not_count():
+    assert _fires([_asks("a", 0), _asks("b", 10), _asks("c", 70)]) == []
+
+
+def test_however_the_mentions_are_split_into_batches_it_fires_at_the_same_moment():
+    mentions = [_asks(m, minute) for m, minute in [("a", 0), ("b", 5), ("c", 50), ("d", 55), ("e", 59), ("f", 61)]]
+    whole = _fires(mentions)
+    for cut in range(1, len(mentions)):
+        first = _fires(mentions[:cut])
+        asked = {("c-1", "wine"): {m.member_id: m.at for m in mentions[:cut]}}
+        fired = {("c-1", "wine"): first[-1][2]} if first else {}
+        assert first + _fires(mentions[cut:], asked, fired) == whole
+
+
+def test_it_fires_again_only_after_the_cooldown():
+    earlier = {("c-1", "wine"): NOON - timedelta(hours=23)}
+    assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=earlier) == []
