@@ -66,6 +66,9 @@ def service_env(smtp_ca_file: Path) -> dict[str, str]:
         "MP_SCORING_RFM_REFRESH_SECONDS": "0",
         "MP_SCORING_POLICY_RELOAD_SECONDS": "1",
         "MP_CAMPAIGNS_LIVE_CLOCK": "false",
+        # campaigns reads its inputs in step by event time, so in a replay nothing comes late, and a
+        # timer fires with the triggers of its own moment instead of a minute of event time after.
+        "MP_CAMPAIGNS_ALLOWED_LATENESS_SECONDS": "0",
         # notifier: every channel, over its real protocol, to the local sinks.
         "MP_NOTIFIER_SMS": json.dumps({"url": f"{sink}/sms/send", "auth_value": SMS_AUTH}),
         "MP_NOTIFIER_WECHAT": json.dumps(

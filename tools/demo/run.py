@@ -66,9 +66,10 @@ async def run(options: Options, console: Console) -> int:
     console.rule("[bold]2. The stack")
     # The backfill is a backlog, read in event-time order at every step: the files go to the raw
     # topics merged oldest event first, then ingest reads its raw partitions in step by event time,
-    # then scoring and the rest read what ingest published, in step across topics. So the same seed
-    # gives the same states. A service started beside the one before it would read whatever had
-    # arrived so far, and the result would depend on the moment it got there.
+    # then scoring reads what ingest published, in step across topics, then campaigns reads what
+    # both published, in step too. So the same seed gives the same states and offers. A service
+    # started beside the one before it would read whatever had arrived so far, and the result would
+    # depend on the moment it got there.
     session = await open_session(
         console, settings, SIM_DIR / "stores.csv", SIM_DIR / "products.csv", contacts, first=()
     )
@@ -81,9 +82,12 @@ async def run(options: Options, console: Console) -> int:
         start_the_rest(session, console, only=("ingest",))
         waited = await session.watcher.wait_drained(console)
         console.print(f"{files} files replayed ({session.published['files']:,} records); ingested in {waited:.0f} s")
+        start_the_rest(session, console, only=("scoring",))
+        waited = await session.watcher.wait_drained(console)
+        console.print(f"scoring caught up in {waited:.0f} s")
         start_the_rest(session, console)
         waited = await session.watcher.wait_drained(console)
-        console.print(f"scoring, campaigns and the notifier caught up in {waited:.0f} s")
+        console.print(f"campaigns and the notifier caught up in {waited:.0f} s")
         backfill_end = spec.end - timedelta(days=30.44 * (spec.months - spec.backfill_months))
         fit_and_rate(console, backfill_end)
         await asyncio.sleep(2.5)  # the services reload the model within MP_SCORING_POLICY_RELOAD_SECONDS (1)
