@@ -19,6 +19,7 @@ stop the others.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -78,23 +79,22 @@ class EventTimeAligner(Generic[K, R]):
                 held.append((latest, record))
             self._read_until[partition] = latest
         bound = self.bound(behind)
-        ready: list[tuple[datetime, K, R]] = []
-        for partition, held in self._held.items():
-            while held and held[0][0] <= bound:
-                when, record = held.popleft()
-                ready.append((when, partition, record))
-        # Equal times go partition by partition, in the partitions' own order: the same every run.
-        ready.sort(key=lambda item: (item[0], item[1]))
-        if self._max_ready is not None and len(ready) > self._max_ready:
-            # A batch about as big as asked: the oldest go now, the rest wait at the front, in order.
-            # Records of one moment stay together, so a handler sees a moment whole in one batch.
-            cut = self._max_ready
-            while cut < len(ready) and ready[cut][0] == ready[cut - 1][0]:
-                cut += 1
-            for when, partition, record in reversed(ready[cut:]):
-                self._held.setdefault(partition, deque()).appendleft((when, record))
-            del ready[cut:]
-        step: Step[K, R] = Step([record for _, _, record in ready])
+        # Merge the partitions' heads, oldest first; equal times go partition by partition, in the
+        # partitions' own order: the same every run. A batch stops at about ``max_ready``, but
+        # records of one moment stay together, so a handler sees a moment whole in one batch.
+        heads = [(held[0][0], partition) for partition, held in self._held.items() if held and held[0][0] <= bound]
+        heapq.heapify(heads)
+        ready: list[tuple[datetime, R]] = []
+        while heads:
+            when, partition = heads[0]
+            if self._max_ready is not None and len(ready) >= self._max_ready and when != ready[-1][0]:
+                break
+            heapq.heappop(heads)
+            held = self._held[partition]
+            ready.append(held.popleft())
+            if held and held[0][0] <= bound:
+                heapq.heappush(heads, (held[0][0], partition))
+        step: Step[K, R] = Step([record for _, record in ready])
         for partition, held in list(self._held.items()):
             if held:
                 step.waiting_from[partition] = self._offset_of(held[0][1])
