@@ -42,6 +42,7 @@ class Step(Generic[K, R]):
     waiting_from: dict[K, int] = field(default_factory=dict)
     pause: list[K] = field(default_factory=list)
     resume: list[K] = field(default_factory=list)
+    more_ready: bool = False  # the batch stopped at its size: more may be applied at once
 
 
 class EventTimeAligner(Generic[K, R]):
@@ -94,7 +95,7 @@ class EventTimeAligner(Generic[K, R]):
             ready.append(held.popleft())
             if held and held[0][0] <= bound:
                 heapq.heappush(heads, (held[0][0], partition))
-        step: Step[K, R] = Step([record for _, record in ready])
+        step: Step[K, R] = Step([record for _, record in ready], more_ready=bool(heads))
         for partition, held in list(self._held.items()):
             if held:
                 step.waiting_from[partition] = self._offset_of(held[0][1])

@@ -117,6 +117,7 @@ class BatchConsumer(Generic[T]):
         # nor hold anything back.
         self._feedback_topics = frozenset(feedback_topics)
         self._fetched_until: dict[TopicPartition, int] = {}
+        self._more_ready = False
         self._max_attempts = max_attempts
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
@@ -161,9 +162,9 @@ class BatchConsumer(Generic[T]):
         """Consume until ``stop`` is set; the batch in flight then finishes or is abandoned whole."""
         consumer = self._require_consumer()
         while not stop.is_set():
-            polled = await consumer.getmany(
-                timeout_ms=self._settings.poll_timeout_ms, max_records=self._settings.max_batch_records
-            )
+            # With a batch's worth already due in memory, only look for what has arrived: no wait.
+            timeout_ms = 0 if self._more_ready else self._settings.poll_timeout_ms
+            polled = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._settings.max_batch_records)
             if polled:
                 self.last_records_at = time.monotonic()
             # Records waiting for event time may be due with nothing new read: a partition caught up.
@@ -238,6 +239,7 @@ class BatchConsumer(Generic[T]):
                 by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
         behind = {tp for tp in self._behind() if tp.topic not in self._feedback_topics}
         step = aligner.step(by_partition, behind)
+        self._more_ready = step.more_ready
         step.ready[:0] = feedback
         consumer = self._require_consumer()
         if step.pause:
@@ -264,6 +266,7 @@ class BatchConsumer(Generic[T]):
             tp = TopicPartition(item.record.topic, item.record.partition)
             rewind[tp] = min(item.record.offset, rewind.get(tp, item.record.offset))
         aligner.forget(list(rewind))
+        self._more_ready = False
         self._require_consumer().resume(*rewind)
         return rewind
 
