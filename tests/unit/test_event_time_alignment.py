@@ -89,8 +89,10 @@ def test_no_more_than_a_batch_goes_out_at_once_and_the_rest_follow_in_order() ->
     step = align.step({"a": records("a", [1, 4]), "b": records("b", [2, 3])}, behind=set())
     assert step.ready == [("a", 0, 1), ("b", 0, 2)]
     assert step.waiting_from == {"a": 1, "b": 1}, "what did not go out is not committed"
+    assert step.more_ready, "the consumer is told not to wait for new records before the next batch"
     step = align.step({}, behind=set())
     assert step.ready == [("b", 1, 3), ("a", 1, 4)]
+    assert not step.more_ready
     assert align.waiting() == {}
 
 
