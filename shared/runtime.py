@@ -151,12 +151,13 @@ def batch_consumer(
     co_partitioned: bool = False,
     event_time_order: bool = False,
     feedback: Sequence[TopicSpec] = (),
+    aligned_batch_records: int | None = None,
 ) -> BatchConsumer[Any]:
     """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
 
     ``co_partitioned`` keeps partition p of every consumed topic on one consumer, and
     ``event_time_order`` reads the partitions in step by event time, all but the ``feedback``
-    topics' (see BatchConsumer).
+    topics', and hands on up to ``aligned_batch_records`` at once (see BatchConsumer).
     """
     return BatchConsumer(
         service=ctx.name,
@@ -170,6 +171,7 @@ def batch_consumer(
         co_partitioned=co_partitioned,
         event_time_order=event_time_order,
         feedback_topics=[spec.name for spec in feedback],
+        aligned_batch_records=aligned_batch_records,
     )
 
 
@@ -184,13 +186,20 @@ def single_consumer_service(
     extend: Callable[[ServiceContext], None] | None = None,
     prepare: Callable[[ServiceContext], Awaitable[None]] | None = None,
     event_time_order: bool = False,
+    aligned_batch_records: int | None = None,
 ) -> ServiceDefinition:
     """A service with one consumer group over ``consumes``; CloudEvents decoding unless told otherwise."""
 
     def build_consumers(ctx: ServiceContext) -> list[BatchConsumer[Any]]:
         chosen = decoder(ctx) if decoder is not None else cloudevents_by_topic(consumes)
         consumer = batch_consumer(
-            ctx, consumes=consumes, decoder=chosen, handler=handler(ctx), dlq=dlq, event_time_order=event_time_order
+            ctx,
+            consumes=consumes,
+            decoder=chosen,
+            handler=handler(ctx),
+            dlq=dlq,
+            event_time_order=event_time_order,
+            aligned_batch_records=aligned_batch_records,
         )
         return [consumer]
 

@@ -90,6 +90,7 @@ class BatchConsumer(Generic[T]):
         dlq_topic: str,
         co_partitioned: bool = False,
         event_time_order: bool = False,
+        aligned_batch_records: int | None = None,
         feedback_topics: Collection[str] = (),
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
@@ -111,7 +112,10 @@ class BatchConsumer(Generic[T]):
         # first (see alignment.py): for a consumer whose output order downstream relies on.
         self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection] | None = None
         if event_time_order:
-            self._aligner = EventTimeAligner(_offset_of, _event_time_of, max_ready=settings.max_batch_records)
+            # Records already in memory may go to the handler in batches bigger than a fetch
+            # (``aligned_batch_records``) where the handler's fixed cost per batch dominates.
+            batch = aligned_batch_records or settings.max_batch_records
+            self._aligner = EventTimeAligner(_offset_of, _event_time_of, max_ready=batch)
         # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
         # times are another service's wall clock, not the stream's event time, so they neither wait
         # nor hold anything back.

@@ -42,7 +42,9 @@ class _Wiring:
 
 _wiring = _Wiring()
 # In event-time order across the raw partitions: every one of them feeds every member partition,
-# and scoring and campaigns apply each member's events in event-time order.
+# and scoring and campaigns apply each member's events in event-time order. Up to 5,000 records
+# that are already due go in one transaction: ingest's statements per batch are fixed, and on the
+# 100,000-record bench batches of 5,000 gave 5,570 events/s against 4,424 at the fetch size (500).
 DEFINITION = single_consumer_service(
     "ingest",
     Path(__file__).resolve().parents[1] / "migrations",
@@ -53,4 +55,5 @@ DEFINITION = single_consumer_service(
     extend=_wiring.extend,
     prepare=_wiring.prepare,
     event_time_order=True,
+    aligned_batch_records=5_000,
 )
