@@ -8,7 +8,8 @@ from typing import Any
 
 
 async def advance(conn: Any, positions: Mapping[tuple[str, int], datetime], topics: Collection[str]) -> datetime | None:
-    """Record the batch's latest event time per partition; return the latest over ``topics``' partitions."""
+    """Record the batch's latest event time per partition; return the latest over ``topics``' partitions
+    (rows of other topics may be left from before the notifier's topics stopped moving the clock)."""
     keys = sorted(positions)
     return await conn.fetchval(  # type: ignore[no-any-return]
         """WITH moved AS (
@@ -16,8 +17,8 @@ async def advance(conn: Any, positions: Mapping[tuple[str, int], datetime], topi
                SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[])
                ON CONFLICT (topic, partition) DO UPDATE
                  SET max_event_time = GREATEST(c.max_event_time, EXCLUDED.max_event_time)
-               RETURNING topic, max_event_time)
-           SELECT GREATEST((SELECT max(max_event_time) FROM moved WHERE topic = ANY($4::text[])),
+               RETURNING max_event_time)
+           SELECT GREATEST((SELECT max(max_event_time) FROM moved),
                            (SELECT max(max_event_time) FROM partition_clock WHERE topic = ANY($4::text[])))""",
         [k[0] for k in keys],
         [k[1] for k in keys],

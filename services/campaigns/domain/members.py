@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.campaigns.domain.definitions import Audience, Campaign, ValueBasis
 from shared.contracts.offer import Channel, MessageType
-from shared.contracts.state import EngagementTier, Lifecycle, ValueTier
+from shared.contracts.state import EngagementTier, Lifecycle, MemberStateV1, ValueTier
 
 ENGAGED = (EngagementTier.ACTIVE, EngagementTier.PARTICIPANT)
 
@@ -114,3 +114,18 @@ def expected_value(campaign: Campaign, member: MemberView | None, basket_minor: 
 def business_day(at: datetime, zone: ZoneInfo) -> date:
     """The calendar day of ``at`` in ``zone``: budgets per day count in the chain's business day."""
     return at.astimezone(zone).date()
+
+
+def engaged_as_of(community: str, at: datetime, stored: Collection[str], changes: Sequence[MemberStateV1]) -> list[str]:
+    """The community's engaged members at ``at``: as stored, then as the changes up to ``at`` left them."""
+    engaged = set(stored)
+    latest: dict[str, MemberStateV1] = {}
+    for state in sorted(changes, key=lambda s: (s.occurred_at, s.state_version)):
+        if state.occurred_at <= at:
+            latest[state.member_id] = state
+    for member_id, state in latest.items():
+        if state.engagement_tier in ENGAGED and community in state.communities:
+            engaged.add(member_id)
+        else:
+            engaged.discard(member_id)
+    return sorted(engaged)

@@ -15,7 +15,7 @@ from services.campaigns.adapters import (
 from services.campaigns.domain.affinity import Complement, complements
 from services.campaigns.domain.attribution import converted_revenue, refunded_revenue
 from services.campaigns.domain.definitions import TriggerKind
-from services.campaigns.domain.members import ENGAGED
+from services.campaigns.domain.members import ENGAGED, engaged_as_of
 from services.campaigns.domain.triggers import (
     Basket,
     Candidate,
@@ -178,21 +178,6 @@ async def community_interest(
             members = engaged_as_of(community, at, stored, changes)
             out += community_candidates(campaign, community, category, at, members)
     return out
-
-
-def engaged_as_of(community: str, at: datetime, stored: Collection[str], changes: Sequence[MemberStateV1]) -> list[str]:
-    """The community's engaged members at ``at``: as stored, then as the changes up to ``at`` left them."""
-    engaged = set(stored)
-    latest: dict[str, MemberStateV1] = {}
-    for state in sorted(changes, key=lambda s: (s.occurred_at, s.state_version)):
-        if state.occurred_at <= at:
-            latest[state.member_id] = state
-    for member_id, state in latest.items():
-        if state.engagement_tier in ENGAGED and community in state.communities:
-            engaged.add(member_id)
-        else:
-            engaged.discard(member_id)
-    return sorted(engaged)
 
 
 async def due_candidates(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.campaigns.service_layer.triggering import engaged_as_of
+from services.campaigns.domain.members import engaged_as_of
 from shared.contracts import EngagementTier, Lifecycle, MemberStateV1
 
 NOON = datetime(2026, 5, 1, 12, tzinfo=UTC)
