@@ -123,7 +123,8 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
         if task is stop_task:
             continue
         if task.exception() is not None:
-            log.error("service part failed", part=task.get_name(), error=repr(task.exception()))
+            failure = task.exception()
+            log.error("service part failed", part=task.get_name(), error=repr(failure), exc_info=failure)
             exit_code = 1
         elif not asked_to_stop:
             log.error("service part stopped unexpectedly", part=task.get_name())

@@ -21,6 +21,10 @@ class KafkaSettings(BaseSettings):
     # Records fetched per poll; one Postgres transaction is made per batch.
     max_batch_records: int = Field(default=500, ge=1)
     poll_timeout_ms: int = Field(default=200, ge=1)
+    # Event-time-ordered consumers: how long a partition read to its end still holds newer records
+    # back after its last delivery, for records its producer is still writing (Kafka Streams'
+    # max.task.idle.ms). 0 adds no latency; a replay at high speed needs it to stay repeatable.
+    max_idle_ms: int = Field(default=0, ge=0)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     max_poll_interval_ms: int = Field(default=300_000, ge=1000)

@@ -15,6 +15,18 @@ in memory, and their offsets are not committed, so a crash loses none of them. A
 that has read everything published to it does not bound: in live traffic nothing waits. A behind
 partition that delivers nothing for ``idle_s`` stops bounding too, so a stuck partition cannot
 stop the others.
+
+A partition whose producer writes progress marks (see progress.py) is different: read to the
+end, it may still get records its producer has not written yet. Once it has delivered a mark it
+bounds like a behind partition, by what it has delivered, a mark at ``until`` counting as read
+up to just past ``until``, until it delivers nothing for ``mark_idle_s`` (a stopped producer
+must not stop this consumer for good). Marks are taken in here and never handed on.
+
+With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to its end bounds too,
+for that long after its last delivery: a record read from one partition then waits a moment for
+older ones its producer is still writing to another. In live traffic that costs up to that much
+latency; a replay at a thousand times real speed needs it, or a few milliseconds between two
+partitions become hours of event time.
 """
 
 from __future__ import annotations
@@ -54,10 +66,18 @@ class EventTimeAligner(Generic[K, R]):
         max_held: int = 1_000,
         max_ready: int | None = None,
         idle_s: float = 5.0,
+        mark_of: Callable[[R], datetime | None] | None = None,
+        mark_idle_s: float = 30.0,
+        max_idle_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
+        # A record's mark time when it is a progress mark, else None.
+        self._mark_of = mark_of or (lambda _record: None)
+        self._mark_idle_s = mark_idle_s
+        self._max_idle_s = max_idle_s
+        self._marked: set[K] = set()
         self._max_held = max_held
         self._max_ready = max_ready
         self._idle_s = idle_s
@@ -75,6 +95,11 @@ class EventTimeAligner(Generic[K, R]):
             latest = self._read_until.get(partition, FAR_PAST)
             held = self._held.setdefault(partition, deque())
             for record in records:
+                mark = self._mark_of(record)
+                if mark is not None:
+                    self._marked.add(partition)
+                    latest = max(latest, mark + _TICK)
+                    continue
                 # A record without a time (bad input) goes with the record before it.
                 latest = max(latest, self._time_of(record) or latest)
                 held.append((latest, record))
@@ -114,6 +139,15 @@ class EventTimeAligner(Generic[K, R]):
         """Event time up to which nothing older can still arrive from a partition that is behind."""
         now = self._clock()
         bounds = []
+        behind = set(behind)
+        for partition in self._marked - behind:
+            if now - self._last_delivery.get(partition, now) < self._mark_idle_s:
+                bounds.append(self._read_until[partition] - _TICK)
+        if self._max_idle_s > 0:
+            for partition, latest in self._read_until.items():
+                recent = now - self._last_delivery.get(partition, now) < self._max_idle_s
+                if recent and partition not in behind and partition not in self._marked:
+                    bounds.append(latest - _TICK)
         for partition in behind:
             latest = self._read_until.get(partition, FAR_PAST)
             if partition in self._paused:
@@ -126,6 +160,10 @@ class EventTimeAligner(Generic[K, R]):
                 bounds.append(latest - _TICK if latest > FAR_PAST else FAR_PAST)
         return min(bounds, default=FAR_FUTURE)
 
+    def held(self) -> int:
+        """How many records wait in memory, all partitions together."""
+        return sum(len(held) for held in self._held.values())
+
     def waiting(self) -> dict[K, int]:
         """Per partition, the offset of its first waiting record."""
         return {partition: self._offset_of(held[0][1]) for partition, held in self._held.items() if held}
@@ -137,3 +175,4 @@ class EventTimeAligner(Generic[K, R]):
             self._last_delivery.pop(partition, None)
             self._held.pop(partition, None)
             self._paused.discard(partition)
+            self._marked.discard(partition)

@@ -19,6 +19,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +30,7 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.kafka.alignment import EventTimeAligner
+from shared.kafka.progress import is_progress_mark, mark_until
 from shared.kafka.records import (
     Decoded,
     Decoder,
@@ -110,12 +112,14 @@ class BatchConsumer(Generic[T]):
         self._assignors = (RangePartitionAssignor,) if co_partitioned else (RoundRobinPartitionAssignor,)
         # Read every partition in step by event time, and hand the handler each batch oldest
         # first (see alignment.py): for a consumer whose output order downstream relies on.
-        self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection] | None = None
+        self._aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection | ProgressMark] | None = None
         if event_time_order:
             # Records already in memory may go to the handler in batches bigger than a fetch
             # (``aligned_batch_records``) where the handler's fixed cost per batch dominates.
             batch = aligned_batch_records or settings.max_batch_records
-            self._aligner = EventTimeAligner(_offset_of, _event_time_of, max_ready=batch)
+            self._aligner = EventTimeAligner(
+                _offset_of, _event_time_of, max_ready=batch, mark_of=_mark_of, max_idle_s=settings.max_idle_ms / 1000
+            )
         # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
         # times are another service's wall clock, not the stream's event time, so they neither wait
         # nor hold anything back.
@@ -183,12 +187,15 @@ class BatchConsumer(Generic[T]):
         started = time.perf_counter()
         records = [record for batch in polled.values() for record in batch]
         self._progress = await self._partition_progress(polled)
-        decoded, rejections = self._decode(records)
+        decoded, rejections, marks = self._decode(records)
         commit = {tp: batch[-1].offset + 1 for tp, batch in polled.items()}
         if self._aligner is not None:
-            decoded, rejections, commit = self._in_event_time_order(self._aligner, polled, decoded, rejections)
+            decoded, rejections, commit = self._in_event_time_order(self._aligner, polled, decoded, rejections, marks)
             if not decoded and not rejections:
-                return
+                return  # everything read waits for event time (or was a progress mark)
+        elif not decoded and not rejections:
+            await self._commit(commit)  # only progress marks: nothing to apply
+            return
         attempt = 0
         while True:
             try:
@@ -222,27 +229,30 @@ class BatchConsumer(Generic[T]):
 
     def _in_event_time_order(
         self,
-        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection],
+        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection | ProgressMark],
         polled: Mapping[TopicPartition, Sequence[Any]],
         decoded: Sequence[Decoded[T]],
         rejections: Sequence[Rejection],
+        marks: Sequence[ProgressMark],
     ) -> tuple[list[Decoded[T]], list[Rejection], dict[TopicPartition, int]]:
         """The records, of this poll or earlier ones, that may be applied now (oldest first), and the
         offsets that may be committed after them: up to each partition's first waiting record."""
         for tp, batch in polled.items():
             self._fetched_until[tp] = batch[-1].offset + 1
-        by_partition: dict[TopicPartition, list[Decoded[T] | Rejection]] = {
+        by_partition: dict[TopicPartition, list[Decoded[T] | Rejection | ProgressMark]] = {
             tp: [] for tp in polled if tp.topic not in self._feedback_topics
         }
-        feedback: list[Decoded[T] | Rejection] = []
-        items: list[Decoded[T] | Rejection] = [*decoded, *rejections]
+        feedback: list[Decoded[T] | Rejection | ProgressMark] = []
+        items: list[Decoded[T] | Rejection | ProgressMark] = [*decoded, *rejections, *marks]
         for item in sorted(items, key=_offset_of):
             if item.record.topic in self._feedback_topics:
-                feedback.append(item)
+                if not isinstance(item, ProgressMark):
+                    feedback.append(item)
             else:
                 by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
         behind = {tp for tp in self._behind() if tp.topic not in self._feedback_topics}
         step = aligner.step(by_partition, behind)
+        metrics.RECORDS_WAITING.labels(self.service).set(aligner.held())
         self._more_ready = step.more_ready
         step.ready[:0] = feedback
         consumer = self._require_consumer()
@@ -259,7 +269,7 @@ class BatchConsumer(Generic[T]):
 
     def _rewind_aligned(
         self,
-        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection],
+        aligner: EventTimeAligner[TopicPartition, Decoded[T] | Rejection | ProgressMark],
         decoded: Sequence[Decoded[T]],
         rejections: Sequence[Rejection],
     ) -> dict[TopicPartition, int]:
@@ -292,17 +302,25 @@ class BatchConsumer(Generic[T]):
             progress[tp.topic, tp.partition] = highwater is None or position >= highwater
         return progress
 
-    def _decode(self, records: Sequence[RawRecord]) -> tuple[list[Decoded[T]], list[Rejection]]:
+    def _decode(self, records: Sequence[RawRecord]) -> tuple[list[Decoded[T]], list[Rejection], list[ProgressMark]]:
         decoded: list[Decoded[T]] = []
         rejections: list[Rejection] = []
+        marks: list[ProgressMark] = []
         for record in records:
+            if is_progress_mark(record.headers):
+                until = mark_until(record.value)
+                if until is None:
+                    rejections.append(Rejection(record, "invalid_progress_mark", "progress mark without an until time"))
+                else:
+                    marks.append(ProgressMark(record, until))
+                continue
             try:
                 decoded.append(self._decoder(record))
             except Rejected as exc:
                 rejections.append(Rejection(record, exc.code, exc.message))
             except Exception as exc:  # a decoder bug must not stall the partition either
                 rejections.append(Rejection(record, "decode_error", f"{type(exc).__name__}: {exc}"))
-        return decoded, rejections
+        return decoded, rejections, marks
 
     async def _apply_isolating_failures(self, decoded: Sequence[Decoded[T]], rejections: Sequence[Rejection]) -> None:
         try:
@@ -417,12 +435,24 @@ class BatchConsumer(Generic[T]):
         return self._consumer
 
 
-def _offset_of(item: Decoded[Any] | Rejection) -> int:
+@dataclass(frozen=True)
+class ProgressMark:
+    """A producer's progress mark (see progress.py): read into the clock, never handed on."""
+
+    record: RawRecord
+    until: datetime
+
+
+def _offset_of(item: Decoded[Any] | Rejection | ProgressMark) -> int:
     return item.record.offset
 
 
-def _event_time_of(item: Decoded[Any] | Rejection) -> datetime | None:
+def _event_time_of(item: Decoded[Any] | Rejection | ProgressMark) -> datetime | None:
     return item.event_time if isinstance(item, Decoded) else None
+
+
+def _mark_of(item: Decoded[Any] | Rejection | ProgressMark) -> datetime | None:
+    return item.until if isinstance(item, ProgressMark) else None
 
 
 class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]

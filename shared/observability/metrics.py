@@ -39,6 +39,11 @@ CONSUMER_LAG = Gauge(
     "Log end offset minus committed offset, per topic-partition",
     ["service", "topic", "partition"],
 )
+RECORDS_WAITING = Gauge(
+    "memberpulse_consumer_records_waiting",
+    "Records read but waiting for event time: a partition still behind may deliver older ones (alignment)",
+    ["service"],
+)
 REBALANCES = Counter(
     "memberpulse_consumer_rebalances_total", "Partition assignment changes, by kind", ["service", "kind"]
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.kafka.consumer import BatchConsumer
+from shared.kafka.progress import progress_marks
 from shared.kafka.records import Decoded, RawRecord, UnitOfWork
 from shared.postgres.pool import create_pool
 from tests.integration.conftest import wait_for
@@ -78,3 +80,57 @@ async def test_a_backlog_is_handed_on_oldest_event_first_and_every_offset_is_com
         assert {tp: await probe.committed(tp) for tp in partitions} == ends
     finally:
         await probe.stop()
+
+
+async def test_records_wait_for_the_upstream_progress_mark_that_covers_them(bootstrapped, plumbing_dsn, plumbing_db):
+    """A "purchase" topic and a "state" topic whose producer marks its progress: live, both read to the end."""
+    purchases, states = unique_topic("purchases"), unique_topic("states")
+    await create_topics(bootstrapped.kafka, purchases, states, f"{purchases}.dlq", partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+
+    async def send(topic: str, hour: int, name: str) -> None:
+        at = (T0 + timedelta(hours=hour)).isoformat()
+        await producer.send_and_wait(topic, json.dumps({"id": f"{topic}-{name}", "at": at}).encode(), partition=0)
+
+    async def mark(hour: int) -> None:
+        [record] = progress_marks(states, 1, [0], T0 + timedelta(hours=hour), "test")
+        await producer.send_and_wait(states, record.value, key=record.key, headers=list(record.headers), partition=0)
+
+    seen: list[str] = []
+
+    async def record_order(uow: UnitOfWork, batch: Sequence[Decoded[dict[str, Any]]]) -> None:
+        seen.extend(item.payload["id"].split("-")[-1] for item in batch)
+
+    pool = await create_pool(plumbing_dsn)
+    consumer = BatchConsumer(
+        service=ROLE,
+        topics=[purchases, states],
+        group_id=f"{purchases}.group",
+        decoder=timed,
+        handler=record_order,
+        pool=pool,
+        settings=bootstrapped.kafka,
+        dlq_topic=f"{purchases}.dlq",
+        event_time_order=True,
+    )
+    try:
+        async with consuming(consumer):
+            await send(states, 1, "state1")
+            await mark(1)
+            await wait_for(lambda: seen == ["state1"], what="the first state change")
+            # The purchase at hour 3 is read at once, but the state topic is marked only up to hour 1.
+            await send(purchases, 3, "buy3")
+            await asyncio.sleep(3)
+            assert seen == ["state1"], "the purchase went ahead of the state changes it may cause"
+            await send(states, 2, "state2")
+            await send(states, 3, "state3")
+            await wait_for(lambda: seen == ["state1", "state2"], what="the state change at hour 2")
+            await asyncio.sleep(2)
+            assert seen == ["state1", "state2"], "hour 3 is not marked yet"
+            await mark(3)
+            await wait_for(lambda: len(seen) == 4, what="hour 3, once marked")
+    finally:
+        await producer.stop()
+        await pool.close()
+    assert seen[2:] == ["buy3", "state3"], "the moment at hour 3 goes whole, purchases before states (topic order)"

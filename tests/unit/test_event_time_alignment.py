@@ -160,3 +160,71 @@ def test_however_the_fetches_come_every_record_is_handed_on_once_oldest_first(
         paused = (paused | set(step.pause)) - set(step.resume)
     assert sorted(handed) == sorted(r for p, hours in logs.items() for r in records(p, list(hours)))
     assert [r[2] for r in handed] == sorted(r[2] for r in handed if r[2] is not None)
+
+
+# Progress marks: a record (partition, offset, hour) whose partition name ends in "!" is a mark.
+def marked_aligner(clock: Clock, mark_idle_s: float = 30.0) -> EventTimeAligner[str, Record]:
+    return EventTimeAligner(
+        lambda r: r[1],
+        lambda r: None if r[0].endswith("!") else at(r[2]),
+        mark_of=lambda r: at(r[2]) if r[0].endswith("!") else None,
+        mark_idle_s=mark_idle_s,
+        clock=clock,
+    )
+
+
+def mark(partition: str, offset: int, hour: int) -> Record:
+    return (partition + "!", offset, hour)
+
+
+def test_a_caught_up_partition_with_marks_holds_back_what_its_producer_has_not_marked_yet() -> None:
+    align = marked_aligner(Clock())
+    # "state" is read to its end; its producer has marked hour 2 complete; a purchase at hour 4 arrives.
+    step = align.step({"state": [("state", 0, 1), mark("state", 1, 2)], "buy": records("buy", [4])}, behind=set())
+    assert step.ready == [("state", 0, 1)], "hour 4 waits: state changes up to hour 4 may still be on their way"
+    assert step.waiting_from == {"buy": 0}
+    step = align.step({"state": [("state", 2, 4), mark("state", 3, 4)]}, behind=set())
+    assert step.ready == [("buy", 0, 4), ("state", 2, 4)], "once hour 4 is marked, its moment goes out whole"
+    assert step.waiting_from == {}
+
+
+def test_marks_are_never_handed_on() -> None:
+    align = marked_aligner(Clock())
+    step = align.step({"state": [mark("state", 0, 1), mark("state", 1, 3)], "buy": records("buy", [2])}, behind=set())
+    assert step.ready == [("buy", 0, 2)]
+
+
+def test_a_partition_that_never_marked_does_not_hold_anything_back_once_read_to_its_end() -> None:
+    align = marked_aligner(Clock())
+    step = align.step({"state": records("state", [1]), "buy": records("buy", [4])}, behind=set())
+    assert step.ready == [("state", 0, 1), ("buy", 0, 4)]
+
+
+def test_a_producer_that_stops_marking_stops_holding_back_after_the_idle_time() -> None:
+    clock = Clock()
+    align = marked_aligner(clock, mark_idle_s=30.0)
+    step = align.step({"state": [mark("state", 0, 1)], "buy": records("buy", [4])}, behind=set())
+    assert step.ready == []
+    clock.now = 31.0
+    step = align.step({}, behind=set())
+    assert step.ready == [("buy", 0, 4)]
+
+
+def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_that_long() -> None:
+    clock = Clock()
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
+    )
+    # Both read to their end; "b" last showed hour 2, so its producer may still be writing hour 3.
+    step = align.step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
+    assert step.ready == [("a", 0, 1)]
+    step = align.step({"b": records("b", [3], first=1)}, behind=set())
+    assert step.ready == [("b", 0, 2)], "b has shown hour 3: what is older goes; a's hour 5 still waits for b"
+    clock.now = 1.5
+    step = align.step({}, behind=set())
+    assert step.ready == [("b", 1, 3), ("a", 1, 5)], "b silent for max_idle: it holds nothing back any more"
+
+
+def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
+    step = aligner().step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
+    assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]

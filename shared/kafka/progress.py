@@ -1,0 +1,86 @@
+"""Progress marks: a producer's promise, in the partition itself, that a stretch of event time is complete.
+
+A consumer reading several partitions in event-time order (see alignment.py) can tell when a
+partition that is behind may still deliver something older. It cannot tell that of a partition
+it has read to the end: in live traffic the producer may simply not have got there yet. Scoring
+is such a producer for campaigns: the state change a purchase causes reaches member.state.v1 a
+moment after the purchase reaches member.purchase.v1, and without a mark campaigns would decide
+on the purchase first in one run and second in the next.
+
+So after each batch scoring writes one mark per partition it owns: "everything up to ``until``
+is published before this record". Marks go through the outbox like any record, so they follow
+the batch's records in the partition. A consumer treats them as part of the stream's clock and
+hands none to its handler; a reader that only wants the topic's events skips them
+(``is_progress_mark``). The key of partition p's mark is one the default partitioner sends to p,
+so on a compacted topic one mark per partition is kept.
+
+The record is a CloudEvent of type ``memberpulse.stream.progress.v1`` with JSON data
+``{"until": <ISO-8601 UTC>, "partition": p}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+
+from aiokafka.partitioner import murmur2
+
+from shared.contracts.envelope import CONTENT_TYPE, SPEC_VERSION, KafkaRecord, derived_event_id
+
+PROGRESS_TYPE = "memberpulse.stream.progress.v1"
+_TYPE_BYTES = PROGRESS_TYPE.encode()
+
+
+def partition_for_key(key: bytes, partitions: int) -> int:
+    """The partition the default partitioner (Kafka's murmur2) sends ``key`` to."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+@cache
+def mark_key(partition: int, partitions: int) -> bytes:
+    """A key that lands on ``partition`` of a topic with ``partitions`` partitions."""
+    if not 0 <= partition < partitions:
+        raise ValueError(f"partition {partition} is not one of {partitions}")
+    for n in range(100_000):
+        key = f"~progress/{partition}/{n}".encode()
+        if partition_for_key(key, partitions) == partition:
+            return key
+    raise LookupError(f"no progress key found for partition {partition} of {partitions}")  # pragma: no cover
+
+
+def progress_marks(
+    topic: str, partitions: int, owned: Iterable[int], until: datetime, source: str
+) -> list[KafkaRecord]:
+    """One mark per owned partition of ``topic``: everything up to ``until`` precedes it there."""
+    when = until.astimezone(UTC).isoformat()
+    marks = []
+    for partition in sorted(set(owned)):
+        headers = (
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("ce_id", derived_event_id("progress", topic, str(partition), when).encode()),
+            ("ce_source", source.encode()),
+            ("ce_type", _TYPE_BYTES),
+            ("ce_time", when.encode()),
+            ("content-type", CONTENT_TYPE.encode()),
+        )
+        value = json.dumps({"until": when, "partition": partition}).encode()
+        marks.append(KafkaRecord(topic=topic, key=mark_key(partition, partitions), value=value, headers=headers))
+    return marks
+
+
+def is_progress_mark(headers: Iterable[tuple[str, bytes | None]] | None) -> bool:
+    for name, value in headers or ():
+        if name == "ce_type":
+            return value == _TYPE_BYTES
+    return False
+
+
+def mark_until(value: bytes | None) -> datetime | None:
+    """A mark's ``until``; None when the value is not a readable mark (it then marks nothing)."""
+    try:
+        until = datetime.fromisoformat(json.loads(value or b"")["until"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return until if until.tzinfo is not None else None
