@@ -13,14 +13,12 @@ HISTOGRAMS = {
     "memberpulse_consumer_batch_records": "batch_records",
     "memberpulse_batch_duration_seconds": "batch_seconds",
     "memberpulse_scoring_sweep_batch_duration_seconds": "sweep_batch_seconds",
-    "memberpulse_scoring_deferral_wait_seconds": "deferral_wait_seconds",
 }
 COUNTERS = {
     "memberpulse_scoring_swept_members_total": "swept_members_total",
     "memberpulse_consumer_retries_total": "consumer_retries_total",
     "memberpulse_consumer_rebalances_total": "consumer_rebalances_total",
     "memberpulse_scoring_transitions_total": "transitions_total",
-    "memberpulse_scoring_events_deferred_total": "events_deferred_total",
 }
 
 

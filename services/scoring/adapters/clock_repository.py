@@ -1,8 +1,8 @@
-"""Event-time progress per input partition, the watermark derived from it, and deferred events."""
+"""Event-time progress per input partition, the watermark derived from it, and events left deferred."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,33 +46,14 @@ async def stream_watermark(conn: Any, allowed_lateness: timedelta) -> datetime |
     return mark - allowed_lateness if mark is not None else None
 
 
-async def defer(conn: Any, rows: Sequence[tuple[str, int, int, datetime, dict[str, Any]]]) -> None:
-    """(topic, partition, offset, event time, event as JSON data) of events that must wait their turn."""
-    if rows:
-        await conn.execute(
-            """INSERT INTO deferred_events (topic, partition, "offset", at, payload)
-               SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::timestamptz[], $5::jsonb[])
-               ON CONFLICT DO NOTHING""",
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [r[2] for r in rows],
-            [r[3] for r in rows],
-            [r[4] for r in rows],
-        )
-
-
-async def release(conn: Any, safe_until: Mapping[int, datetime]) -> list[Any]:
-    """Deferred events whose partition has now caught up with them, removed from the table."""
-    if not safe_until:
+async def release_all(conn: Any, partitions: Collection[int]) -> list[Any]:
+    """Events an earlier version deferred on these partitions, removed from the table."""
+    if not partitions:
         return []
-    partitions = list(safe_until)
     return list(
         await conn.fetch(
-            """DELETE FROM deferred_events d USING unnest($1::int[], $2::timestamptz[]) AS s(partition, safe)
-               WHERE d.partition = s.partition AND d.at <= s.safe
-               RETURNING d.topic, d.partition, d."offset", d.at, d.payload,
-                         extract(epoch FROM clock_timestamp() - d.deferred_at)::float8 AS waited_s""",
-            partitions,
-            [safe_until[p] for p in partitions],
+            """DELETE FROM deferred_events WHERE partition = ANY($1::int[])
+               RETURNING topic, partition, "offset", at, payload""",
+            sorted(partitions),
         )
     )

@@ -38,15 +38,6 @@ COMMUNITIES = Gauge(
     "Communities by unfollow-rate band (unfollows / new follows): a bounded view of every community's rate",
     ["unfollow_rate_band"],
 )
-DEFERRED = Counter(
-    "memberpulse_scoring_events_deferred_total",
-    "Events held back because a co-partition had not yet caught up with their event time",
-)
-DEFERRAL_WAIT = Histogram(
-    "memberpulse_scoring_deferral_wait_seconds",
-    "Wall-clock time a held-back event waited before it was applied",
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
-)
 LATE_EVENTS = Counter(
     "memberpulse_scoring_late_events_total",
     "Events older than their member's clock when applied: folded in and evaluated at the clock, so"

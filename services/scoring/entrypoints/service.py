@@ -35,8 +35,10 @@ def _build(ctx: ServiceContext, holder: PolicyHolder) -> list[BatchConsumer[Any]
             decoder=cloudevents_by_topic(CONSUMES),
             handler=member_events_handler(holder),
             dlq=SCORING_DLQ,
-            # Each member's events are ordered across topics by partition number (arrivals.py).
+            # One consumer holds partition p of every topic (a member's events), and reads them all
+            # in step by event time: a batch is complete up to its newest event (arrivals.py).
             co_partitioned=True,
+            event_time_order=True,
         )
     ]
 

@@ -1,8 +1,12 @@
-"""Putting a batch's events in event-time order: some wait for a co-partition that is behind.
+"""A batch's events as scoring applies them: oldest first, each with where it was read from.
 
-See ``domain/ordering.py`` for the rule. Waiting events are kept in ``deferred_events`` in the
-batch's own transaction (their inbox claim commits with them), and released by a later batch
-once every co-partition has caught up with them.
+The consumer reads scoring's partitions in step by event time (``event_time_order``, see
+shared/kafka/alignment.py), so a batch holds every event up to its newest one, in order, and
+nothing that waits for a partition still behind ever reaches the handler. The handler records
+each partition's progress (the sweeper's watermark follows it).
+
+Versions before that held such events back in ``deferred_events``; any still there are applied
+with the next batch.
 """
 
 from __future__ import annotations
@@ -13,8 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.scoring.adapters import clock_repository, metrics
-from services.scoring.domain.ordering import FAR_FUTURE, safe_until
+from services.scoring.adapters import clock_repository
 from shared.contracts import MemberChatV1, MemberCommunityV1, MemberEvent, MemberMergedV1, MemberPurchaseV1
 from shared.contracts.topics import MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_MERGED, MEMBER_PURCHASE
 from shared.kafka.records import Decoded, RawRecord, UnitOfWork
@@ -68,29 +71,16 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> list[Arrival]:
-    """This batch's events that may be applied now, with earlier ones released, oldest first."""
-    conn = uow.conn
+    """This batch's events, with any left deferred by an earlier version, oldest first."""
     read: dict[tuple[str, int], datetime | None] = {}
     arrivals = []
     for item in batch:
-        key = (item.record.topic, item.record.partition)
-        read[key] = _latest(read.get(key), item.payload.occurred_at)
         record = item.record
+        key = (record.topic, record.partition)
+        read[key] = _latest(read.get(key), item.payload.occurred_at)
         arrivals.append(Arrival(record.topic, record.partition, record.offset, item.payload, record))
-    # One statement records this batch's progress and returns every assigned partition's latest
-    # event time (the bounds below need no other partitions').
-    latest = await clock_repository.record_progress(
-        conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}
+    await clock_repository.record_progress(
+        uow.conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}
     )
-    safe = safe_until(uow.progress, latest)
-    ready = [a for a in arrivals if a.event.occurred_at <= safe.get(a.partition, FAR_FUTURE)]
-    waiting = [a for a in arrivals if a.event.occurred_at > safe.get(a.partition, FAR_FUTURE)]
-    released_rows = await clock_repository.release(conn, safe)
-    released = [_released(row) for row in released_rows]
-    await clock_repository.defer(
-        conn, [(a.topic, a.partition, a.offset, a.event.occurred_at, a.event.model_dump(mode="json")) for a in waiting]
-    )
-    metrics.DEFERRED.inc(len(waiting))
-    for row in released_rows:
-        metrics.DEFERRAL_WAIT.observe(row["waited_s"])
-    return sorted([*ready, *released], key=lambda a: a.order)
+    leftovers = await clock_repository.release_all(uow.conn, {partition for _, partition in uow.progress})
+    return sorted([*arrivals, *map(_released, leftovers)], key=lambda a: a.order)

@@ -13,7 +13,7 @@ from services.scoring.domain.lifecycle import Transition
 from services.scoring.domain.member import MemberState, new_member
 from services.scoring.domain.policy import Policy
 from services.scoring.service_layer.arrivals import in_event_time_order
-from services.scoring.service_layer.changes import commit_changes
+from services.scoring.service_layer.changes import SOURCE, commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from shared.contracts import (
@@ -26,7 +26,9 @@ from shared.contracts import (
     MemberPurchaseV1,
     PurchaseKind,
 )
+from shared.contracts.topics import MEMBER_STATE
 from shared.kafka.consumer import Handler
+from shared.kafka.progress import progress_marks
 from shared.kafka.records import Decoded, Rejection, RetryBatch, UnitOfWork
 from shared.observability.logging import get_logger
 
@@ -159,12 +161,21 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     )
     for merged_id, survivor_id in facts.merges:
         await member_repository.move_member_rows(conn, merged_id, survivor_id)
+    # Published oldest first, so each partition of member.state.v1 is in event-time order.
+    transitions.sort(key=lambda t: t.at)
     if taken := await commit_changes(
         conn, [states[m] for m in sorted(touched)], transitions, policy, uow.publish, touched - loaded
     ):
         # Another replica created these members since we looked (a merge's pointer and the merged
         # id's first event, on two partitions): start the batch again, and find their rows this time.
         raise RetryBatch(f"members created concurrently: {sorted(taken)[:3]}")
+    # The batch holds every event up to its newest (the consumer reads in step by event time): say
+    # so on every partition this consumer owns, after the changes the batch caused.
+    until = max((a.event.occurred_at for a in arrivals), default=None)
+    if until is not None:
+        owned = {partition for _, partition in uow.progress}
+        for mark in progress_marks(MEMBER_STATE.name, MEMBER_STATE.partitions, owned, until, SOURCE):
+            uow.publish(mark)
     count_transitions(transitions)
     metrics.LATE_EVENTS.inc(late)
 

@@ -7,21 +7,20 @@ each transition must be published once.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.kafka.admin import describe_partitions
+from shared.kafka.progress import is_progress_mark, mark_until
 from tests.integration.scoring.conftest import ScoringRig
 from tools.member_history import HistorySpec, member_history
-from tools.services import RunningService
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +28,13 @@ START = datetime(2025, 1, 6, tzinfo=UTC)
 STATE_TOPIC = "member.state.v1"
 
 
-async def _state_events(rig: ScoringRig, since: dict[TopicPartition, int], run: str) -> Counter[str]:
-    """ce_id → how often it was published on member.state.v1 since ``since``, for this run's members."""
+async def _state_events(
+    rig: ScoringRig, since: dict[TopicPartition, int], run: str, marks: list[tuple[int, datetime]] | None = None
+) -> Counter[str]:
+    """ce_id → how often it was published on member.state.v1 since ``since``, for this run's members.
+
+    ``marks`` collects the progress marks read on the way (partition, until).
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=rig.stack.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -42,7 +46,13 @@ async def _state_events(rig: ScoringRig, since: dict[TopicPartition, int], run: 
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 for record in batch:
-                    if record.key and run in record.key.decode():
+                    if is_progress_mark(record.headers):
+                        until = mark_until(record.value)
+                        assert until is not None
+                        assert json.loads(record.value or b"")["partition"] == record.partition, "keyed to its own"
+                        if marks is not None:
+                            marks.append((record.partition, until))
+                    elif record.key and run in record.key.decode():
                         seen[dict(record.headers)["ce_id"].decode()] += 1
         return seen
     finally:
@@ -58,19 +68,6 @@ async def _state_topic_ends(rig: ScoringRig) -> dict[TopicPartition, int]:
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
-
-
-async def _deferrals(service: RunningService) -> dict[str, float]:
-    """Scoring's held-back event counters, from its /metrics."""
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=5.0) as client:
-        text = (await client.get("/metrics")).text
-    wanted = {"memberpulse_scoring_events_deferred_total", "memberpulse_scoring_deferral_wait_seconds_count"}
-    return {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name in wanted
-    }
 
 
 def _differences(expected: list[tuple[object, ...]], actual: list[tuple[object, ...]]) -> list[str]:
@@ -98,19 +95,15 @@ async def test_replayed_lived_and_killed_runs_end_in_the_same_states_and_transit
     service = await asyncio.to_thread(rig.start)
     await rig.wait_settled()
     replayed = await rig.snapshot()
-    held_back = await _deferrals(service)
     await asyncio.to_thread(rig.stop)
-    # A backlog read across three topics runs some partitions ahead of their co-partitions: the
-    # events read ahead were held back, and every one of them was applied in the end.
-    assert held_back["memberpulse_scoring_events_deferred_total"] > 0, held_back
-    assert (
-        held_back["memberpulse_scoring_deferral_wait_seconds_count"]
-        == held_back["memberpulse_scoring_events_deferred_total"]
-    ), held_back
-    assert await rig.fetch("SELECT 1 FROM deferred_events") == [], "nothing is left held back"
-    published = await _state_events(rig, since, run)
+    marks: list[tuple[int, datetime]] = []
+    published = await _state_events(rig, since, run, marks)
     assert set(published.values()) == {1}, "each transition is published exactly once"
     assert len(published) == len(replayed[1]), "every logged transition was published"
+    # Every partition was marked, up to the year's last event at least.
+    last_event = max(e.occurred_at for e in history)
+    assert {p for p, _ in marks} == {tp.partition for tp in since}, marks[-3:]
+    assert all(max(u for q, u in marks if q == p) >= last_event for p, _ in marks), "marks reach the last event"
 
     # 2. Live: events published one by one as they happen; scoring catches up (sweeps
     #    included) at the end of every week.

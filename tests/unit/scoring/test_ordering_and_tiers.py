@@ -1,4 +1,4 @@
-"""Event-time ordering across topics, complaint words, RFM value tiers and the scores of a batch."""
+"""Complaint words, RFM value tiers and the scores of a batch."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from services.scoring.domain.complaints import lexicon, terms_from_text
 from services.scoring.domain.events import apply_event
 from services.scoring.domain.explain import explain
 from services.scoring.domain.member import MemberState
-from services.scoring.domain.ordering import FAR_FUTURE, FAR_PAST, safe_until
 from services.scoring.domain.policy import Policy
 from services.scoring.domain.scores import with_scores
 from services.scoring.domain.value_tier import RfmCuts, value_tier
@@ -22,18 +21,6 @@ from shared.contracts import PurchaseKind, ValueTier
 from tests.unit.scoring.events import chat, day, purchase
 
 MIGRATION = Path(__file__).resolve().parents[3] / "services/scoring/migrations/0002_member_state.sql"
-
-
-def test_a_partition_behind_holds_back_its_co_partitions_to_what_it_has_read() -> None:
-    safe = safe_until(
-        {("member.chat.v1", 3): True, ("member.purchase.v1", 3): False, ("member.chat.v1", 4): True},
-        {("member.purchase.v1", 3): day(10)},
-    )
-    assert safe == {3: day(10), 4: FAR_FUTURE}
-
-
-def test_a_partition_behind_that_has_read_nothing_holds_everything_back() -> None:
-    assert safe_until({("member.purchase.v1", 0): False}, {}) == {0: FAR_PAST}
 
 
 def test_complaints_match_whole_words_in_spaced_scripts_and_substrings_in_chinese() -> None:
