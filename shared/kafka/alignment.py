@@ -18,9 +18,9 @@ stop the others.
 
 A partition whose producer writes progress marks (see progress.py) is different: read to the
 end, it may still get records its producer has not written yet. Once it has delivered a mark it
-bounds like a behind partition, by what it has delivered, a mark at ``until`` counting as read
-up to just past ``until``, until it delivers nothing for ``mark_idle_s`` (a stopped producer
-must not stop this consumer for good). Marks are taken in here and never handed on.
+bounds by its latest mark's ``until``, whatever it delivered after it, until it delivers nothing
+for ``mark_idle_s`` (a stopped producer must not stop this consumer for good). A record after a
+mark waits as if it were no older than the mark. Marks are taken in here and never handed on.
 
 With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to its end bounds too,
 for that long after its last delivery: a record read from one partition then waits a moment for
@@ -77,7 +77,7 @@ class EventTimeAligner(Generic[K, R]):
         self._mark_of = mark_of or (lambda _record: None)
         self._mark_idle_s = mark_idle_s
         self._max_idle_s = max_idle_s
-        self._marked: set[K] = set()
+        self._marked_until: dict[K, datetime] = {}
         self._max_held = max_held
         self._max_ready = max_ready
         self._idle_s = idle_s
@@ -97,8 +97,8 @@ class EventTimeAligner(Generic[K, R]):
             for record in records:
                 mark = self._mark_of(record)
                 if mark is not None:
-                    self._marked.add(partition)
-                    latest = max(latest, mark + _TICK)
+                    self._marked_until[partition] = max(mark, self._marked_until.get(partition, mark))
+                    latest = max(latest, mark)
                     continue
                 # A record without a time (bad input) goes with the record before it.
                 latest = max(latest, self._time_of(record) or latest)
@@ -140,15 +140,19 @@ class EventTimeAligner(Generic[K, R]):
         now = self._clock()
         bounds = []
         behind = set(behind)
-        for partition in self._marked - behind:
-            if now - self._last_delivery.get(partition, now) < self._mark_idle_s:
-                bounds.append(self._read_until[partition] - _TICK)
+        for partition, marked in self._marked_until.items():
+            # Only the mark is promised: what came after it may still be followed by older records
+            # (scoring's sweeper publishes reviews between its batches' marks).
+            if partition in self._paused:
+                bounds.append(self._read_until.get(partition, marked))  # as below: the pause must end
+            elif now - self._last_delivery.get(partition, now) < self._mark_idle_s:
+                bounds.append(marked)
         if self._max_idle_s > 0:
             for partition, latest in self._read_until.items():
                 recent = now - self._last_delivery.get(partition, now) < self._max_idle_s
-                if recent and partition not in behind and partition not in self._marked:
+                if recent and partition not in behind and partition not in self._marked_until:
                     bounds.append(latest - _TICK)
-        for partition in behind:
+        for partition in behind - self._marked_until.keys():
             latest = self._read_until.get(partition, FAR_PAST)
             if partition in self._paused:
                 # Its next record is no older than its latest; the ones that old wait in memory and
@@ -175,4 +179,4 @@ class EventTimeAligner(Generic[K, R]):
             self._last_delivery.pop(partition, None)
             self._held.pop(partition, None)
             self._paused.discard(partition)
-            self._marked.discard(partition)
+            self._marked_until.pop(partition, None)

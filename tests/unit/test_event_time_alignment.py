@@ -228,3 +228,11 @@ def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_
 def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
     step = aligner().step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]
+
+
+def test_a_record_after_the_last_mark_goes_with_that_mark_even_when_it_is_older() -> None:
+    align = marked_aligner(Clock())
+    # The producer marked hour 5, then published a change from hour 3 (scoring's sweeper does).
+    step = align.step({"state": [mark("state", 0, 5), ("state", 1, 3)], "buy": records("buy", [5, 6])}, behind=set())
+    assert step.ready == [("buy", 0, 5), ("state", 1, 3)], "nothing of hour 5 waits; hour 6 is not marked yet"
+    assert step.waiting_from == {"buy": 1}
