@@ -63,6 +63,10 @@ def service_env(smtp_ca_file: Path) -> dict[str, str]:
         # scoring and campaigns: a year of history replayed, so only events move time; the value
         # tiers are recomputed by the demo at fixed points of event time, not by a wall-clock schedule.
         "MP_SCORING_LIVE_CLOCK": "false",
+        # The live part replays months in seconds: a few milliseconds between two partitions are
+        # hours of event time. Each event-time-ordered consumer waits up to a second for a
+        # partition read to its end before records newer than it go ahead (docs/demo.md).
+        "MP_KAFKA_MAX_IDLE_MS": "1000",
         "MP_SCORING_RFM_REFRESH_SECONDS": "0",
         "MP_SCORING_POLICY_RELOAD_SECONDS": "1",
         "MP_CAMPAIGNS_LIVE_CLOCK": "false",
