@@ -74,16 +74,13 @@ def test_the_demo_balances_its_books_and_a_seed_gives_the_same_run_twice(demo_en
     # What ingest makes of the generated records is exact: same records in, same verdicts out.
     assert again["ingest_counters"] == facts["ingest_counters"]
     assert again["dlq"] == facts["dlq"]
-    # Downstream, some decisions depend on timing (campaigns act on the latest state scoring has
-    # published when a purchase arrives, and in a replay how far scoring lags varies), so the
-    # figures agree closely rather than exactly: docs/demo.md.
-    # Scoring starts after the backfill is ingested, so only the live part's few late events
-    # can move a member (docs/demo.md): member figures agree to 2% (or 3 members).
-    for view in ("engagement", "lifecycle", "value"):
-        _close(again["members_now"][view], facts["members_now"][view], share=0.02, floor=3)
-    issued = (again["accounting"]["offers_issued"], facts["accounting"]["offers_issued"])
-    assert abs(issued[0] - issued[1]) <= 0.05 * max(issued), issued
-    _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"), share=0.25, floor=15)
+    # Downstream, every service reads in event-time order and campaigns waits for scoring's
+    # progress marks (docs/demo.md, "Same seed, same run?"): scoring's figures are exact.
+    for view in ("members_now", "lifecycle_flows", "tiers_over_time", "churn_warnings_over_time"):
+        assert again[view] == facts[view], view
+    # A timed review can still reach campaigns a batch after its moment, which can move a member
+    # in or out of a circle marketing audience: decisions agree to within a few.
+    _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"), share=0.0, floor=3)
 
 
 def _by_campaign(facts: dict[str, Any], column: str) -> dict[str, int]:
