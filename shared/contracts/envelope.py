@@ -59,17 +59,31 @@ class KafkaRecord:
     headers: tuple[tuple[str, bytes], ...]
 
 
-def wrap(event: MemberEvent, *, topic: str, source: str, event_id: str | None = None) -> KafkaRecord:
-    """Encode a member event as a CloudEvent record keyed by its member id."""
-    ce_id = event_id or str(uuid.uuid4())
-    headers = (
+def cloudevent_headers(
+    *, ce_id: str, source: str, ce_type: str, time: datetime, subject: str | None = None
+) -> tuple[tuple[str, bytes], ...]:
+    """The binary-mode CloudEvents headers of one record."""
+    headers = [
         ("ce_specversion", SPEC_VERSION.encode()),
         ("ce_id", ce_id.encode()),
         ("ce_source", source.encode()),
-        ("ce_type", event.event_type.encode()),
-        ("ce_time", event.occurred_at.astimezone(UTC).isoformat().encode()),
-        ("ce_subject", event.member_id.encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        ("ce_type", ce_type.encode()),
+        ("ce_time", time.astimezone(UTC).isoformat().encode()),
+    ]
+    if subject is not None:
+        headers.append(("ce_subject", subject.encode()))
+    headers.append(("content-type", CONTENT_TYPE.encode()))
+    return tuple(headers)
+
+
+def wrap(event: MemberEvent, *, topic: str, source: str, event_id: str | None = None) -> KafkaRecord:
+    """Encode a member event as a CloudEvent record keyed by its member id."""
+    headers = cloudevent_headers(
+        ce_id=event_id or str(uuid.uuid4()),
+        source=source,
+        ce_type=event.event_type,
+        time=event.occurred_at,
+        subject=event.member_id,
     )
     return KafkaRecord(
         topic=topic, key=event.member_id.encode(), value=event.model_dump_json().encode(), headers=headers

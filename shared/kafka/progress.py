@@ -27,7 +27,7 @@ from functools import cache
 
 from aiokafka.partitioner import murmur2
 
-from shared.contracts.envelope import CONTENT_TYPE, SPEC_VERSION, KafkaRecord, derived_event_id
+from shared.contracts.envelope import KafkaRecord, cloudevent_headers, derived_event_id
 
 PROGRESS_TYPE = "memberpulse.stream.progress.v1"
 _TYPE_BYTES = PROGRESS_TYPE.encode()
@@ -57,14 +57,8 @@ def progress_marks(
     when = until.astimezone(UTC).isoformat()
     marks = []
     for partition in sorted(set(owned)):
-        headers = (
-            ("ce_specversion", SPEC_VERSION.encode()),
-            ("ce_id", derived_event_id("progress", topic, str(partition), when).encode()),
-            ("ce_source", source.encode()),
-            ("ce_type", _TYPE_BYTES),
-            ("ce_time", when.encode()),
-            ("content-type", CONTENT_TYPE.encode()),
-        )
+        ce_id = derived_event_id("progress", topic, str(partition), when)
+        headers = cloudevent_headers(ce_id=ce_id, source=source, ce_type=PROGRESS_TYPE, time=until)
         value = json.dumps({"until": when, "partition": partition}).encode()
         marks.append(KafkaRecord(topic=topic, key=mark_key(partition, partitions), value=value, headers=headers))
     return marks
