@@ -18,7 +18,9 @@ Method
 1. Sustained throughput (``throughput``). ``tools.member_history`` generates a year of canonical
    events ending now for enough members (about 40 events each) to reach ``--events``; they are
    published, in event-time order and keyed by member, to member.chat/community/purchase.v1
-   BEFORE scoring starts, so scoring meets a full backlog. Scoring is then started as a real
+   BEFORE scoring starts, so scoring meets a full backlog. Scoring's partition clocks are
+   cleared first (the sweeper's watermark then follows this history from its start, as in a
+   new deployment, instead of standing at the end the last run left it at). Scoring is then started as a real
    process (HTTP port + 3100, ``MP_SCORING_LIVE_CLOCK=false``). The group's lag on the four
    inputs is polled every 0.25 s from the spawn on; scoring commits offsets only after the
    batch's Postgres transaction, so lag 0 means every event was applied (or deferred) and
