@@ -34,6 +34,10 @@ Method
 2. Baseline (``baseline``, needs phase 1). Before scoring starts, a bare aiokafka loop consumes
    the same offset ranges (a fresh group, manual assignment, batches of ``max_batch_records``)
    and commits per batch, with no processing: the Kafka work of scoring alone.
+2b. Domain ceiling (``domain``, needs phase 1; bench/scoring/domain_ceiling.py). The same events,
+   already objects, are applied by scoring's pure domain in the bench's own process, in
+   event-time order and in batches of ``max_batch_records``, with the scores the service computes
+   per batch: the most one scoring process could do with all I/O free.
 3. Latency (``latency``). With scoring running and idle (lag 0, outbox published), events are
    produced at a paced ``--latency-rate`` for ``--latency-seconds`` by an idempotent acks=all
    producer; each is the FIRST event of a brand-new member (a sale, a chat message or a join, in

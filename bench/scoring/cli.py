@@ -33,7 +33,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if min(positive) <= 0:
         parser.error("--events, --latency-*, --sweep-members and --sweep-batch must be positive")
     if "throughput" in args.skip and "baseline" not in args.skip:
-        args.skip.append("baseline")  # the baseline reads phase 1's records
+        args.skip += ["baseline", "domain"]  # both read phase 1's records
     return args
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.service_bench.stack import ServiceSpec
 
-PHASES = ("throughput", "baseline", "latency", "sweep")
+PHASES = ("throughput", "baseline", "domain", "latency", "sweep")
 GROUP = "scoring"
 DOWNSTREAM_GROUP = "campaigns"
 TOKEN = "bench"  # noqa: S105 - the management API token of the bench's own scoring process

@@ -62,6 +62,8 @@ class LatencyFigures:
     bare_max_ms: float | None
     process: ProcessWindow | None
     profile: dict[str, Any] | None = None
+    # Scoring's batches while the events were offered: its /metrics after less before.
+    consumer_metrics: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from bench.ingest_throughput import new_run_id, progress
 from bench.kafka_ops import ranges_between
 from bench.outputs import OutputWatcher
 from bench.scoring.figures import LatencyFigures
+from bench.scoring.process import metrics_delta, scoring_metrics
 from bench.scoring.stack import Bench
 from bench.service_bench.figures import cuts, delays_ms
 from bench.service_bench.latency import latency_record, pacing, wait_outputs
@@ -86,6 +87,7 @@ async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profi
     # The same events read straight off the input topics: one bare Kafka hop, for comparison.
     bare = OutputWatcher(bench.bootstrap, run, fetch_max_wait_ms=20, ref_field="member_id", dlq_topics=())
     outputs = await bench.probe.partitions([MEMBER_STATE.name, SCORING_DLQ.name])
+    metrics_before = await scoring_metrics(scoring)
     async with pacing(bench, scoring, profiler, [(state, outputs), (bare, bench.inputs)]) as paced:
         before = await bench.probe.end_offsets(bench.inputs)
         progress(f"phase 3: {len(records):,} new members' first events at {rate:,.0f}/s (run {run})…")
@@ -97,6 +99,7 @@ async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profi
 
         await wait_outputs(bench, scoring, len(sent), answered, "state events")
         paced.end()
+    during = metrics_delta(metrics_before, await scoring_metrics(scoring))
     dead = state.dead_in(ranges)
     latencies, hops = delays_ms(sent, state.received), delays_ms(sent, bare.received)
     own = {
@@ -104,5 +107,6 @@ async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profi
         "dead_letters": dict(dead),
         "lost": len(sent) - len(latencies) - sum(dead.values()),
         **cuts(latencies),
+        "consumer_metrics": during,
     }
     return latency_record(LatencyFigures, run, paced, seconds, hops, **own)

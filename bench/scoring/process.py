@@ -33,3 +33,12 @@ async def running_scoring(bench: Bench) -> AsyncIterator[ServiceProcess]:
 async def scoring_metrics(scoring: ServiceProcess) -> dict[str, float]:
     """Batches and their mean size and duration, sweeps, retries and rebalances, from scoring's /metrics."""
     return await scrape_metrics(scoring, HISTOGRAMS, COUNTERS)
+
+
+def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What happened between two scrapes: counts and sums subtracted, histogram means over the window."""
+    delta = {key: value - before.get(key, 0.0) for key, value in after.items() if not key.endswith("_mean")}
+    for short in HISTOGRAMS.values():
+        if delta.get(f"{short}_count"):
+            delta[f"{short}_mean"] = delta[f"{short}_sum"] / delta[f"{short}_count"]
+    return delta

@@ -24,8 +24,10 @@ def merge_results(previous: dict[str, Any], sections: dict[str, Any], command: s
     for phase in PHASES:
         if phase in sections:
             merged[phase] = {"command": command, "started_at": stamp, **sections[phase]}
-    if "throughput" in sections and "baseline" not in sections:
-        merged.pop("baseline", None)  # a baseline is only meaningful beside the throughput of its run
+    if "throughput" in sections:
+        for beside in ("baseline", "domain"):  # only meaningful beside the throughput of their run
+            if beside not in sections:
+                merged.pop(beside, None)
     runs = dict(previous.get("runs", {}))
     runs[stamp] = {
         "command": command,

@@ -9,6 +9,7 @@ from typing import Any
 
 from bench.ingest_throughput import progress
 from bench.scoring.cleanup import cleanup
+from bench.scoring.domain_ceiling import measure_domain
 from bench.scoring.history import Preloaded, preload
 from bench.scoring.latency import measure_latency
 from bench.scoring.process import running_scoring
@@ -62,6 +63,9 @@ async def service_phases(bench: Bench, sections: dict[str, Any]) -> None:
         loaded = await preload(bench)
         if bench.runs("baseline"):
             sections["baseline"] = asdict(await measure_baseline(bench, loaded.run, loaded.ranges, "phase 2", ""))
+        if bench.runs("domain"):
+            batch = bench.settings.kafka.max_batch_records
+            sections["domain"] = asdict(measure_domain(loaded.events, batch))
     else:
         await move_group_to_end(bench)
     profiler, latency_profiler = profilers(bench)

@@ -15,6 +15,7 @@ from bench.service_bench.table import baseline_cells, machine_line, num, pct, pr
 def render(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str, str, str]] = []
     t, b, lat, s, fit = (results.get(k) for k in ("throughput", "baseline", "latency", "sweep", "fit"))
+    domain = results.get("domain")
     base_rate = b["rate"] if b else None
     if t:
         rows.append(
@@ -38,6 +39,18 @@ def render(results: dict[str, Any]) -> str:
         )
         if b:
             rows.append((*baseline_cells(b), b["command"]))
+        if domain:
+            rows.append(
+                (
+                    "ceiling: scoring's pure domain in the bench's process, same events, no I/O",
+                    f"{num(domain['rate'])} ({domain['us_per_event']:.0f} µs/event, batches of {domain['batch']:,};"
+                    f" {domain['transitions']:,} transitions); the service runs at"
+                    f" {t['rate_steady'] / domain['rate']:.2f} of it",
+                    target(domain["rate"], TARGET_EVENTS_PER_S, "≥ 20,000/s", higher=True),
+                    ratio(domain["rate"], base_rate),
+                    domain["command"],
+                )
+            )
         rows.append(
             (
                 "nothing lost: events applied (in inbox, not deferred) / published",
@@ -95,6 +108,17 @@ def render(results: dict[str, Any]) -> str:
                 lat["command"],
             )
         )
+        if (cm := lat.get("consumer_metrics") or {}).get("batch_records_count"):
+            rows.append(
+                (
+                    "scoring's batches while phase 3 offered its events (its /metrics)",
+                    f"{cm['batch_records_count']:,.0f} batches, mean {cm.get('batch_records_mean', 0):,.1f} records,"
+                    f" mean {1000 * cm.get('batch_seconds_mean', 0):,.0f} ms each",
+                    "—",
+                    "—",
+                    lat["command"],
+                )
+            )
         rows.append(
             (
                 "bare Kafka hop (published → bench consumed the input), same events",
