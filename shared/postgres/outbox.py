@@ -12,13 +12,25 @@ from shared.contracts.envelope import KafkaRecord
 
 
 async def append(conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> None:
-    """Queue records for the relay; they are published only if the surrounding transaction commits."""
+    """Queue records for the relay; they are published only if the surrounding transaction commits.
+
+    One statement over arrays, not a statement per row (``executemany``): a batch's hundreds of
+    rows cost one executor run instead of hundreds. The ids follow the records' order, which the
+    relay publishes in.
+    """
     if not records:
         return
-    await conn.executemany(
+    await conn.execute(
         # Headers go in as JSON text, so this works on any connection, with or without a jsonb codec.
-        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
-        [(r.topic, r.key, r.value, json.dumps([[n, v.decode()] for n, v in r.headers])) for r in records],
+        """INSERT INTO outbox (topic, key, value, headers)
+           SELECT u.topic, u.key, u.value, u.headers::jsonb
+           FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) WITH ORDINALITY
+                AS u(topic, key, value, headers, n)
+           ORDER BY u.n""",
+        [r.topic for r in records],
+        [r.key for r in records],
+        [r.value for r in records],
+        [json.dumps([[n, v.decode()] for n, v in r.headers]) for r in records],
     )
 
 
