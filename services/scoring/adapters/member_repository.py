@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from services.scoring.domain.lifecycle import Transition
-from services.scoring.domain.member import MemberState
+from services.scoring.domain.member import MemberState, restore
 from shared.contracts import EngagementTier, Lifecycle, ValueTier
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(MemberState))
@@ -22,25 +23,30 @@ _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "member_id")
 _ENUMS = {"lifecycle": Lifecycle, "engagement_tier": EngagementTier, "value_tier": ValueTier}
 
 
+# Stored text → enum member, looked up rather than called (Enum's __call__ is slow for wide batches).
+_ENUM_MEMBERS = {column: {member.value: member for member in enum} for column, enum in _ENUMS.items()}
+
+
 def state_from_row(row: Any) -> MemberState:
-    values = dict(row)
-    for column, enum in _ENUMS.items():
-        if values[column] is not None:
-            values[column] = enum(values[column])
+    values = dict(row.items())
+    for column, members in _ENUM_MEMBERS.items():
+        if (stored := values[column]) is not None:
+            values[column] = members[stored]
     values["reasons"] = tuple(values["reasons"])
-    return MemberState(**values)
+    return restore(values)
 
 
-def _row(state: MemberState) -> tuple[Any, ...]:
-    values = []
-    for column in COLUMNS:
-        value = getattr(state, column)
-        if column == "reasons":
-            value = list(value)
-        elif column in _ENUMS and value is not None:
-            value = value.value
-        values.append(value)
-    return tuple(values)
+_ALL_FIELDS = attrgetter(*COLUMNS)
+_ENUM_POSITIONS = tuple(COLUMNS.index(column) for column in _ENUMS)
+
+
+def _row(state: MemberState) -> list[Any]:
+    """The state's values in COLUMNS order, enums as their stored text (reasons stay a tuple)."""
+    values = list(_ALL_FIELDS(state))
+    for position in _ENUM_POSITIONS:
+        if values[position] is not None:
+            values[position] = values[position].value
+    return values
 
 
 async def load(conn: Any, member_ids: Collection[str]) -> dict[str, MemberState]:
@@ -88,7 +94,7 @@ async def save(conn: Any, states: Iterable[MemberState], created: Collection[str
     return {row[0] for row in fresh} - {r["member_id"] for r in found}
 
 
-def _as_arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+def _as_arrays(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """The rows as one array per column, for the statements over ``unnest``."""
     columns = [list(values) for values in zip(*rows, strict=True)]
     reasons = COLUMNS.index("reasons")

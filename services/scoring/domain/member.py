@@ -106,6 +106,15 @@ def evolve(state: MemberState, **changes: Any) -> MemberState:
     return copy
 
 
+def restore(values: dict[str, Any]) -> MemberState:
+    """A state from stored values of every field, without running ``__init__`` (as ``evolve``)."""
+    if values.keys() != _FIELD_NAMES:
+        raise TypeError(f"MemberState fields missing or unknown: {sorted(values.keys() ^ _FIELD_NAMES)}")
+    state = object.__new__(MemberState)
+    state.__dict__.update(values)
+    return state
+
+
 def new_member(member_id: str, at: datetime) -> MemberState:
     return MemberState(member_id=member_id, first_seen_at=at, clock=at, lifecycle_since=at)
 
