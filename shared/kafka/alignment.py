@@ -168,6 +168,10 @@ class EventTimeAligner(Generic[K, R]):
         """How many records wait in memory, all partitions together."""
         return sum(len(held) for held in self._held.values())
 
+    def has_waiting(self) -> bool:
+        """Whether any record waits in memory."""
+        return any(self._held.values())
+
     def waiting(self) -> dict[K, int]:
         """Per partition, the offset of its first waiting record."""
         return {partition: self._offset_of(held[0][1]) for partition, held in self._held.items() if held}

@@ -171,12 +171,15 @@ class BatchConsumer(Generic[T]):
         consumer = self._require_consumer()
         while not stop.is_set():
             # With a batch's worth already due in memory, only look for what has arrived: no wait.
-            timeout_ms = 0 if self._more_ready else self._settings.poll_timeout_ms
+            # (Only while something is held: a poll with no wait never yields to the event loop,
+            # so polling that way with nothing to apply would starve every other task.)
+            held = self._aligner is not None and self._aligner.has_waiting()
+            timeout_ms = 0 if self._more_ready and held else self._settings.poll_timeout_ms
             polled = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._settings.max_batch_records)
             if polled:
                 self.last_records_at = time.monotonic()
             # Records waiting for event time may be due with nothing new read: a partition caught up.
-            if polled or (self._aligner is not None and self._aligner.waiting()):
+            if polled or held:
                 async with self._batch_lock:
                     await self._process(polled, stop)
             await self._update_lag()
@@ -468,6 +471,7 @@ class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner.forget_partitions(list(revoked))
         if self._owner._aligner is not None:
             self._owner._aligner.forget(revoked)
+            self._owner._more_ready = self._owner._more_ready and self._owner._aligner.has_waiting()
         for tp in revoked:
             self._owner._fetched_until.pop(tp, None)
 

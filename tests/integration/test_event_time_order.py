@@ -133,3 +133,86 @@ async def test_records_wait_for_the_upstream_progress_mark_that_covers_them(boot
         await producer.stop()
         await pool.close()
     assert seen[1:] == ["state2", "buy3", "state3"], "in event-time order; hour 3 whole, purchases first (topic order)"
+
+
+async def test_a_consumer_joining_mid_backlog_starves_nobody_and_everything_is_handed_on_once(
+    bootstrapped, plumbing_dsn, plumbing_db
+):
+    """A rebalance drops what the first consumer held in memory; its poll loop must still yield.
+
+    (It did not: with a batch's worth thought due and nothing held after the revoke, it polled
+    with no wait, forever, and only its lag update every 5 s let the event loop run.)
+    """
+    topic = unique_topic("event-time-join")
+    await create_topics(bootstrapped.kafka, topic, f"{topic}.dlq", partitions=PARTITIONS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for k in range(PER_PARTITION):
+            for partition in range(PARTITIONS):
+                at = T0 + timedelta(hours=PARTITIONS * k + partition)
+                value = json.dumps({"id": f"{topic}-{partition}-{k}", "at": at.isoformat()}).encode()
+                await producer.send(topic, value=value, partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    handed: dict[str, list[str]] = {"first": [], "second": []}
+
+    def handler(name: str):
+        async def handle(uow: UnitOfWork, batch: Sequence[Decoded[dict[str, Any]]]) -> None:
+            await asyncio.sleep(0.05)  # slow enough that the second joins while the first is mid-backlog
+            handed[name].extend(item.payload["id"] for item in batch)
+
+        return handle
+
+    longest_gap = 0.0
+
+    async def tick(stop: asyncio.Event) -> None:
+        nonlocal longest_gap
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+            longest_gap = max(longest_gap, loop.time() - last)
+            last = loop.time()
+
+    # Fetches of 50, handed on 10 at a time: the first consumer nearly always has more due in memory.
+    kafka = bootstrapped.kafka.model_copy(update={"max_batch_records": 50})
+    pools = [await create_pool(plumbing_dsn), await create_pool(plumbing_dsn)]
+    first, second = (
+        BatchConsumer(
+            service=ROLE,
+            topics=[topic],
+            group_id=f"{topic}.group",
+            decoder=timed,
+            handler=handler(name),
+            pool=pool,
+            settings=kafka,
+            dlq_topic=f"{topic}.dlq",
+            event_time_order=True,
+            aligned_batch_records=10,
+        )
+        for name, pool in zip(("first", "second"), pools, strict=True)
+    )
+    stop_ticking = asyncio.Event()
+    ticker = asyncio.create_task(tick(stop_ticking))
+    try:
+        async with consuming(first):
+            await wait_for(lambda: len(handed["first"]) >= 100, what="the first consumer under way")
+            async with consuming(second):
+                await wait_for(
+                    lambda: len(handed["first"]) + len(handed["second"]) >= PARTITIONS * PER_PARTITION,
+                    what="the whole backlog handed on",
+                )
+    finally:
+        stop_ticking.set()
+        await ticker
+        for pool in pools:
+            await pool.close()
+
+    everything = handed["first"] + handed["second"]
+    assert sorted(everything) == sorted({*everything}), "an event was handed on twice"
+    assert len(everything) == PARTITIONS * PER_PARTITION
+    assert handed["second"], "the second consumer never took a share"
+    assert longest_gap < 2.0, f"the event loop stalled for {longest_gap:.1f} s"
