@@ -26,12 +26,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sweep-members", type=int, default=1_000_000, help="members stored for phase 4 (1,000,000)")
     parser.add_argument("--sweep-batch", type=int, default=1_000, help="members per sweep batch (1,000, as scoring)")
     parser.add_argument("--skip", nargs="+", default=[], choices=PHASES, metavar="PHASE", help=f"of {PHASES}")
+    parser.add_argument("--replicas", type=int, default=1, help="scoring processes in the group for phases 1 and 3 (1)")
     parser.add_argument("--keep", action="store_true", help="keep phases 1 and 3's rows (the sweep's never stay)")
     parser.add_argument("--profile", action="store_true", help="py-spy record scoring during phase 1")
     args = parser.parse_args(argv)
-    positive = (args.events, args.latency_rate, args.latency_seconds, args.sweep_members, args.sweep_batch)
+    positive = (
+        args.events,
+        args.latency_rate,
+        args.latency_seconds,
+        args.sweep_members,
+        args.sweep_batch,
+        args.replicas,
+    )
     if min(positive) <= 0:
-        parser.error("--events, --latency-*, --sweep-members and --sweep-batch must be positive")
+        parser.error("--events, --latency-*, --sweep-members, --sweep-batch and --replicas must be positive")
     if "throughput" in args.skip and "baseline" not in args.skip:
         args.skip += ["baseline", "domain"]  # both read phase 1's records
     return args

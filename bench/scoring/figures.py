@@ -39,6 +39,9 @@ class ThroughputFigures:
     steady_process: ProcessWindow | None  # first committed batch → lag 0
     consumer_metrics: dict[str, float] = field(default_factory=dict)  # from scoring's /metrics at lag 0
     profile: dict[str, Any] | None = None
+    replicas: int = 1
+    # Every replica's CPU over the steady window (the figures above are the first replica's).
+    all_replicas_cpu_s_per_1000_events: float | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bench.ingest_throughput import new_run_id, progress
@@ -69,7 +70,10 @@ def first_event(run: str, n: int, at: datetime) -> tuple[str, MemberEvent]:
     )
 
 
-async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profiler | None) -> LatencyFigures:
+async def measure_latency(
+    bench: Bench, processes: Sequence[ServiceProcess], profiler: Profiler | None
+) -> LatencyFigures:
+    scoring = processes[0]
     run = new_run_id()
     rate, seconds = bench.args.latency_rate, bench.args.latency_seconds
     bench.prefixes.append(f"m_{run}_")
@@ -87,7 +91,7 @@ async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profi
     # The same events read straight off the input topics: one bare Kafka hop, for comparison.
     bare = OutputWatcher(bench.bootstrap, run, fetch_max_wait_ms=20, ref_field="member_id", dlq_topics=())
     outputs = await bench.probe.partitions([MEMBER_STATE.name, SCORING_DLQ.name])
-    metrics_before = await scoring_metrics(scoring)
+    metrics_before = await scoring_metrics(processes)
     async with pacing(bench, scoring, profiler, [(state, outputs), (bare, bench.inputs)]) as paced:
         before = await bench.probe.end_offsets(bench.inputs)
         progress(f"phase 3: {len(records):,} new members' first events at {rate:,.0f}/s (run {run})…")
@@ -99,7 +103,7 @@ async def measure_latency(bench: Bench, scoring: ServiceProcess, profiler: Profi
 
         await wait_outputs(bench, scoring, len(sent), answered, "state events")
         paced.end()
-    during = metrics_delta(metrics_before, await scoring_metrics(scoring))
+    during = metrics_delta(metrics_before, await scoring_metrics(processes))
     dead = state.dead_in(ranges)
     latencies, hops = delays_ms(sent, state.received), delays_ms(sent, bare.received)
     own = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from bench.scoring.config import TOKEN
 from bench.scoring.stack import Bench
@@ -23,16 +23,26 @@ COUNTERS = {
 
 
 @contextlib.asynccontextmanager
-async def running_scoring(bench: Bench) -> AsyncIterator[ServiceProcess]:
+async def running_scoring(bench: Bench) -> AsyncIterator[list[ServiceProcess]]:
+    """``--replicas`` scoring processes in one group; the first is the one phases wait on and sample."""
     # A history in event time: only events move time, never the wall clock.
     env = {"MP_SCORING_LIVE_CLOCK": "false", "MP_HTTP_MANAGEMENT_TOKEN": TOKEN}
-    async with running_service(bench, env) as scoring:
-        yield scoring
+    replicas = bench.args.replicas
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(running_service(bench, env, replica=r, replicas=replicas))
+            for r in range(replicas)
+        ]
 
 
-async def scoring_metrics(scoring: ServiceProcess) -> dict[str, float]:
-    """Batches and their mean size and duration, sweeps, retries and rebalances, from scoring's /metrics."""
-    return await scrape_metrics(scoring, HISTOGRAMS, COUNTERS)
+async def scoring_metrics(processes: Sequence[ServiceProcess]) -> dict[str, float]:
+    """Batches and their mean size and duration, sweeps, retries and rebalances, over every replica's /metrics."""
+    total: dict[str, float] = {}
+    for process in processes:
+        for key, value in (await scrape_metrics(process, HISTOGRAMS, COUNTERS)).items():
+            if not key.endswith("_mean"):
+                total[key] = total.get(key, 0.0) + value
+    return metrics_delta({}, total)
 
 
 def metrics_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

@@ -69,7 +69,7 @@ async def service_phases(bench: Bench, sections: dict[str, Any]) -> None:
     else:
         await move_group_to_end(bench)
     profiler, latency_profiler = profilers(bench)
-    async with running_scoring(bench) as scoring:
-        throughput = partial(measure_throughput, bench, loaded, scoring, profiler) if loaded is not None else None
-        latency = partial(measure_latency, bench, scoring, latency_profiler)
-        await process_phases(bench, scoring, sections, throughput, latency, "events", "phase 3")
+    async with running_scoring(bench) as processes:
+        throughput = partial(measure_throughput, bench, loaded, processes, profiler) if loaded is not None else None
+        latency = partial(measure_latency, bench, processes, latency_profiler)
+        await process_phases(bench, processes[0], sections, throughput, latency, "events", "phase 3")

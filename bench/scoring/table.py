@@ -20,7 +20,8 @@ def render(results: dict[str, Any]) -> str:
     if t:
         rows.append(
             (
-                "events applied to state / s, first committed batch → group lag 0",
+                "events applied to state / s, first committed batch → group lag 0"
+                + (f", {t['replicas']} scoring replicas" if t.get("replicas", 1) > 1 else ""),
                 f"{num(t['rate_steady'])} ({t['steady_events']:,} events in {format_s(t['steady_s'])})",
                 target(t["rate_steady"], TARGET_EVENTS_PER_S, "≥ 20,000/s", higher=True),
                 ratio(t["rate_steady"], base_rate),
@@ -66,7 +67,13 @@ def render(results: dict[str, Any]) -> str:
             (
                 "scoring CPU per 1,000 events (steady); CPU share",
                 f"{num(t['cpu_s_per_1000_events'], '.3f')} CPU-s; {pct(t['steady_process'], 'cpu_percent')}"
-                f" of a core, host {pct(t['steady_process'], 'host_cpu_percent')}",
+                f" of a core, host {pct(t['steady_process'], 'host_cpu_percent')}"
+                + (
+                    f" (first of {t['replicas']} replicas; all: {num(t['all_replicas_cpu_s_per_1000_events'], '.3f')}"
+                    " CPU-s per 1,000)"
+                    if t.get("replicas", 1) > 1
+                    else ""
+                ),
                 "—",
                 "—",
                 t["command"],

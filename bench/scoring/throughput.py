@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -48,9 +49,10 @@ async def applied(dsn: str, loaded: Preloaded) -> Applied:
 
 
 async def measure_throughput(
-    bench: Bench, loaded: Preloaded, scoring: ServiceProcess, profiler: Profiler | None
+    bench: Bench, loaded: Preloaded, processes: Sequence[ServiceProcess], profiler: Profiler | None
 ) -> ThroughputFigures:
-    """Phase 1: py-spy (if asked for) records from readiness to lag 0."""
+    """Phase 1: py-spy (if asked for) records the first replica from readiness to lag 0."""
+    scoring = processes[0]
     total = sum(end - start for start, end in loaded.ranges.values())
     ready_at, drain = await drain_from_spawn(bench, scoring, total, "events", profiler)
     spawned = scoring.spawned_at
@@ -63,6 +65,10 @@ async def measure_throughput(
     lost = len(loaded.event_ids) - (state.in_inbox - state.deferred)
     if state.members != loaded.members:
         bench.warnings.append(f"phase 1: {state.members:,} member rows for {loaded.members:,} members")
+    first, steady = drain.first_progress_at, drain.lag_zero_at
+    windows = [p.sampler.window(first, steady) for p in processes] if first and steady else []
+    steady_records = drain.lag_at_first_progress or 0
+    all_cpu_s = sum(w.cpu_s for w in windows if w is not None) if windows else None
     if state.purchases != loaded.purchases:
         bench.warnings.append(f"phase 1: {state.purchases:,} purchases in state for {loaded.purchases:,} published")
     return ThroughputFigures(
@@ -79,6 +85,8 @@ async def measure_throughput(
         purchases_in_state=state.purchases,
         lost=lost,
         cpu_s_spawn_to_lag_zero=whole.cpu_s if whole is not None else None,
-        consumer_metrics=await scoring_metrics(scoring),
+        consumer_metrics=await scoring_metrics(processes),
         profile=profiler.summary() if profiler is not None else None,
+        replicas=len(processes),
+        all_replicas_cpu_s_per_1000_events=1000 * all_cpu_s / steady_records if all_cpu_s and steady_records else None,
     )
