@@ -27,24 +27,30 @@ def timed(record: RawRecord) -> Decoded[dict[str, Any]]:
     return Decoded(decoded.event_id, decoded.payload, record, datetime.fromisoformat(decoded.payload["at"]))
 
 
+async def publish_hours(bootstrapped: Any, topic: str, *, partition_by_partition: bool) -> None:
+    """Partition p gets hours p, p+3, p+6, ...: each in order on its own, interleaved across partitions."""
+    order = [(p, k) for p in range(PARTITIONS) for k in range(PER_PARTITION)]
+    if not partition_by_partition:
+        order.sort(key=lambda pk: (pk[1], pk[0]))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for partition, k in order:
+            at = T0 + timedelta(hours=PARTITIONS * k + partition)
+            value = json.dumps({"id": f"{topic}-{partition}-{k}", "at": at.isoformat()}).encode()
+            await producer.send(topic, value=value, partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
 async def test_a_backlog_is_handed_on_oldest_event_first_and_every_offset_is_committed(
     bootstrapped, plumbing_dsn, plumbing_db
 ):
     topic = unique_topic("event-time")
     await create_topics(bootstrapped.kafka, topic, f"{topic}.dlq", partitions=PARTITIONS)
-    # Partition p holds hours p, p+3, p+6, ...: each in order on its own, interleaved across partitions.
-    # They are written one partition after the other, so fetches bring them partition by partition.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for partition in range(PARTITIONS):
-            for k in range(PER_PARTITION):
-                at = T0 + timedelta(hours=PARTITIONS * k + partition)
-                value = json.dumps({"id": f"{topic}-{partition}-{k}", "at": at.isoformat()}).encode()
-                await producer.send(topic, value=value, partition=partition)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    # Written one partition after the other, so fetches bring them partition by partition.
+    await publish_hours(bootstrapped, topic, partition_by_partition=True)
 
     seen: list[datetime] = []
 
@@ -145,17 +151,7 @@ async def test_a_consumer_joining_mid_backlog_starves_nobody_and_everything_is_h
     """
     topic = unique_topic("event-time-join")
     await create_topics(bootstrapped.kafka, topic, f"{topic}.dlq", partitions=PARTITIONS)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrapped.kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for k in range(PER_PARTITION):
-            for partition in range(PARTITIONS):
-                at = T0 + timedelta(hours=PARTITIONS * k + partition)
-                value = json.dumps({"id": f"{topic}-{partition}-{k}", "at": at.isoformat()}).encode()
-                await producer.send(topic, value=value, partition=partition)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await publish_hours(bootstrapped, topic, partition_by_partition=False)
 
     handed: dict[str, list[str]] = {"first": [], "second": []}
 
