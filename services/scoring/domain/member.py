@@ -97,9 +97,8 @@ def evolve(state: MemberState, **changes: Any) -> MemberState:
     The state is wide (40 fields) and copied several times per event; ``replace`` rebuilt it
     field by field and was a tenth of scoring's CPU. Field names are checked, as ``replace`` does.
     """
-    unknown = changes.keys() - _FIELD_NAMES
-    if unknown:
-        raise TypeError(f"MemberState has no field(s) {sorted(unknown)}")
+    if not _FIELD_NAMES.issuperset(changes):  # no set built on the common path: called ~6 times an event
+        raise TypeError(f"MemberState has no field(s) {sorted(changes.keys() - _FIELD_NAMES)}")
     copy = object.__new__(MemberState)
     copy.__dict__.update(state.__dict__)
     copy.__dict__.update(changes)
