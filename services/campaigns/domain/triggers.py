@@ -104,6 +104,15 @@ def of_kind(campaigns: Iterable[Versioned], kind: TriggerKind) -> list[Versioned
     return [c for c in campaigns if c.kind is kind]
 
 
+def entering_by_lifecycle(campaigns: Iterable[Versioned]) -> dict[Lifecycle | None, list[Versioned]]:
+    """Lifecycle-entered campaigns by the state they wait for: a batch looks each change up once
+    instead of scanning every campaign for it (tens of campaigns, tens of thousands of changes)."""
+    grouped: dict[Lifecycle | None, list[Versioned]] = {}
+    for c in of_kind(campaigns, TriggerKind.LIFECYCLE_ENTERED):
+        grouped.setdefault(c.campaign.trigger.lifecycle, []).append(c)
+    return grouped
+
+
 def lifecycle_candidates(change: StateChange, campaigns: Sequence[Versioned]) -> list[Candidate]:
     """The member has just entered a lifecycle state: win-back, reactivation, welcome."""
     if change.previous_lifecycle is change.lifecycle:

@@ -12,8 +12,14 @@ from typing import Any
 
 from services.campaigns.adapters import clock_repository, decision_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
-from services.campaigns.domain.definitions import TriggerKind
-from services.campaigns.domain.triggers import Basket, Candidate, Line, StateChange, lifecycle_candidates, of_kind
+from services.campaigns.domain.triggers import (
+    Basket,
+    Candidate,
+    Line,
+    StateChange,
+    entering_by_lifecycle,
+    lifecycle_candidates,
+)
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from services.campaigns.service_layer.clock import CLOCKED_TOPICS, latest_per_partition
 from services.campaigns.service_layer.deciding import DecidingSettings, decide_and_record
@@ -70,9 +76,10 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
         await member_repository.apply_consents(conn, [p for p in payloads if isinstance(p, MemberConsentV1)])
         await decision_repository.record_statuses(conn, [p for p in payloads if isinstance(p, NotificationStatusV1)])
         candidates: list[Candidate] = []
-        entering = of_kind(campaigns, TriggerKind.LIFECYCLE_ENTERED)  # once a batch, not once a state
+        entering = entering_by_lifecycle(campaigns)  # once a batch, not once a state
         for state in states:
-            candidates += lifecycle_candidates(change_of(state), entering)
+            change = change_of(state)
+            candidates += lifecycle_candidates(change, entering.get(change.lifecycle, []))
         # Timers due by the batch's clock are decided with its triggers, in one pass in event time,
         # so where a batch happens to end does not decide which comes first.
         watermark = await _watermark(conn, batch, settings)

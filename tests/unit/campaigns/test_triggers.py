@@ -13,6 +13,7 @@ from services.campaigns.domain.triggers import (
     Mention,
     StateChange,
     cross_sell_candidates,
+    entering_by_lifecycle,
     interest_moments,
     lifecycle_candidates,
     mentioned_categories,
@@ -146,3 +147,10 @@ def test_however_the_mentions_are_split_into_batches_it_fires_at_the_same_moment
 def test_it_fires_again_only_after_the_cooldown():
     earlier = {("c-1", "wine"): NOON - timedelta(hours=23)}
     assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=earlier) == []
+
+
+def test_lifecycle_campaigns_are_grouped_by_the_state_they_wait_for() -> None:
+    grouped = entering_by_lifecycle([WIN_BACK, REACTIVATION])
+    for lifecycle, campaigns in grouped.items():
+        assert all(c.campaign.trigger.lifecycle is lifecycle for c in campaigns)
+    assert sorted(c.id for cs in grouped.values() for c in cs) == sorted(c.id for c in (WIN_BACK, REACTIVATION))
