@@ -65,12 +65,12 @@ async def measure_throughput(
     lost = len(loaded.event_ids) - (state.in_inbox - state.deferred)
     if state.members != loaded.members:
         bench.warnings.append(f"phase 1: {state.members:,} member rows for {loaded.members:,} members")
+    if state.purchases != loaded.purchases:
+        bench.warnings.append(f"phase 1: {state.purchases:,} purchases in state for {loaded.purchases:,} published")
     first, steady = drain.first_progress_at, drain.lag_zero_at
     windows = [p.sampler.window(first, steady) for p in processes] if first and steady else []
     steady_records = drain.lag_at_first_progress or 0
     all_cpu_s = sum(w.cpu_s for w in windows if w is not None) if windows else None
-    if state.purchases != loaded.purchases:
-        bench.warnings.append(f"phase 1: {state.purchases:,} purchases in state for {loaded.purchases:,} published")
     return ThroughputFigures(
         run=loaded.run,
         members=loaded.members,

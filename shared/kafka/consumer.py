@@ -471,7 +471,6 @@ class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner.forget_partitions(list(revoked))
         if self._owner._aligner is not None:
             self._owner._aligner.forget(revoked)
-            self._owner._more_ready = self._owner._more_ready and self._owner._aligner.has_waiting()
         for tp in revoked:
             self._owner._fetched_until.pop(tp, None)
 

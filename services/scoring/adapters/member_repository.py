@@ -94,11 +94,15 @@ async def save(conn: Any, states: Iterable[MemberState], created: Collection[str
     return {row[0] for row in fresh} - {r["member_id"] for r in found}
 
 
+# Reason codes ([a-z_]) travel into ``unnest`` as one comma-joined text each (it would flatten a
+# text[][]); this turns the column ``u.reasons`` back into a text[].
+_REASONS_FROM_TEXT = "COALESCE(string_to_array(NULLIF(u.reasons, ''), ','), '{}')"
+
+
 def _as_arrays(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """The rows as one array per column, for the statements over ``unnest``."""
     columns = [list(values) for values in zip(*rows, strict=True)]
     reasons = COLUMNS.index("reasons")
-    # Reason codes ([a-z_]) travel as one comma-joined text each: unnest would flatten a text[][].
     columns[reasons] = [",".join(codes) for codes in columns[reasons]]
     return columns
 
@@ -150,10 +154,7 @@ def _from_arrays_sql(on_conflict: str) -> str:
         f"${n}::text[]" if column == "reasons" else f"${n}::{SQL_TYPES[column]}[]"
         for n, column in enumerate(COLUMNS, start=1)
     )
-    selected = ", ".join(
-        "COALESCE(string_to_array(NULLIF(u.reasons, ''), ','), '{}')" if column == "reasons" else f"u.{column}"
-        for column in COLUMNS
-    )
+    selected = ", ".join(_REASONS_FROM_TEXT if column == "reasons" else f"u.{column}" for column in COLUMNS)
     return f"""INSERT INTO members ({_COLUMN_LIST})
                SELECT {selected} FROM unnest({arrays}) AS u({_COLUMN_LIST})
                ON CONFLICT (member_id) {on_conflict}"""  # noqa: S608
@@ -169,14 +170,14 @@ async def record_transitions(conn: Any, transitions: Sequence[Transition]) -> No
         return
     afters = [t.after for t in transitions]
     await conn.execute(
-        """INSERT INTO transitions (member_id, state_version, at, from_lifecycle, to_lifecycle, engagement_tier,
+        f"""INSERT INTO transitions (member_id, state_version, at, from_lifecycle, to_lifecycle, engagement_tier,
                                     value_tier, reasons)
            SELECT u.member_id, u.state_version, u.at, u.from_lifecycle, u.to_lifecycle, u.engagement_tier,
-                  u.value_tier, COALESCE(string_to_array(NULLIF(u.reasons, ''), ','), '{}')
+                  u.value_tier, {_REASONS_FROM_TEXT}
            FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::text[])
                 AS u(member_id, state_version, at, from_lifecycle, to_lifecycle, engagement_tier, value_tier, reasons)
-           ON CONFLICT DO NOTHING""",
+           ON CONFLICT DO NOTHING""",  # noqa: S608 - constant SQL text, values are parameters
         [a.member_id for a in afters],
         [a.state_version for a in afters],
         [t.at for t in transitions],
@@ -184,7 +185,6 @@ async def record_transitions(conn: Any, transitions: Sequence[Transition]) -> No
         [a.lifecycle.value for a in afters],
         [a.engagement_tier.value for a in afters],
         [a.value_tier.value if a.value_tier else None for a in afters],
-        # Reason codes ([a-z_]) travel as one comma-joined text each: unnest would flatten a text[][].
         [",".join(a.reasons) for a in afters],
     )
 
