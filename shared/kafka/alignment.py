@@ -21,6 +21,9 @@ end, it may still get records its producer has not written yet. Once it has deli
 bounds by its latest mark's ``until``, whatever it delivered after it, until it delivers nothing
 for ``mark_idle_s`` (a stopped producer must not stop this consumer for good). A record after a
 mark waits as if it were no older than the mark. Marks are taken in here and never handed on.
+Such a partition need not be in event-time order between its marks (scoring's sweeper publishes
+a review after changes newer than it), so once marked, a record older than one before it takes
+its own place in time instead of waiting behind the newer ones.
 
 With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to its end bounds too,
 for that long after its last delivery: a record read from one partition then waits a moment for
@@ -85,6 +88,8 @@ class EventTimeAligner(Generic[K, R]):
         self._read_until: dict[K, datetime] = {}
         self._last_delivery: dict[K, float] = {}
         self._held: dict[K, deque[tuple[datetime, R]]] = {}
+        # Partitions holding records out of offset order (taken in at their own, older time).
+        self._unsorted: set[K] = set()
         self._paused: set[K] = set()
 
     def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
@@ -101,7 +106,12 @@ class EventTimeAligner(Generic[K, R]):
                     latest = max(latest, mark)
                     continue
                 # A record without a time (bad input) goes with the record before it.
-                latest = max(latest, self._time_of(record) or latest)
+                own = self._time_of(record) or latest
+                if own < latest and partition in self._marked_until:
+                    _insert_in_time_order(held, own, record)
+                    self._unsorted.add(partition)
+                    continue
+                latest = max(latest, own)
                 held.append((latest, record))
             self._read_until[partition] = latest
         bound = self.bound(behind)
@@ -123,9 +133,10 @@ class EventTimeAligner(Generic[K, R]):
         step: Step[K, R] = Step([record for _, record in ready], more_ready=bool(heads))
         for partition, held in list(self._held.items()):
             if held:
-                step.waiting_from[partition] = self._offset_of(held[0][1])
+                step.waiting_from[partition] = self._first_offset(partition, held)
             else:
                 del self._held[partition]
+                self._unsorted.discard(partition)
             full = len(held) >= self._max_held
             if full and partition not in self._paused:
                 self._paused.add(partition)
@@ -174,7 +185,13 @@ class EventTimeAligner(Generic[K, R]):
 
     def waiting(self) -> dict[K, int]:
         """Per partition, the offset of its first waiting record."""
-        return {partition: self._offset_of(held[0][1]) for partition, held in self._held.items() if held}
+        return {partition: self._first_offset(partition, held) for partition, held in self._held.items() if held}
+
+    def _first_offset(self, partition: K, held: deque[tuple[datetime, R]]) -> int:
+        """The lowest offset waiting: as far as the partition may be committed."""
+        if partition in self._unsorted:
+            return min(self._offset_of(record) for _, record in held)
+        return self._offset_of(held[0][1])
 
     def forget(self, partitions: Iterable[K]) -> None:
         """Drop what is known of these partitions (given up in a rebalance, or rewound): they start afresh."""
@@ -182,5 +199,14 @@ class EventTimeAligner(Generic[K, R]):
             self._read_until.pop(partition, None)
             self._last_delivery.pop(partition, None)
             self._held.pop(partition, None)
+            self._unsorted.discard(partition)
             self._paused.discard(partition)
             self._marked_until.pop(partition, None)
+
+
+def _insert_in_time_order(held: deque[tuple[datetime, R]], when: datetime, record: R) -> None:
+    """Put ``record`` after every held record no newer than it (records of one time keep their order)."""
+    at = len(held)
+    while at > 0 and held[at - 1][0] > when:
+        at -= 1
+    held.insert(at, (when, record))

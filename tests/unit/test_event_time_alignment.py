@@ -230,9 +230,28 @@ def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
     assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]
 
 
-def test_a_record_after_the_last_mark_goes_with_that_mark_even_when_it_is_older() -> None:
+def test_a_record_after_the_last_mark_that_is_older_than_it_goes_at_its_own_time() -> None:
     align = marked_aligner(Clock())
-    # The producer marked hour 5, then published a change from hour 3 (scoring's sweeper does).
+    # The producer marked hour 5, then published a change from hour 3 (a late one: it broke its promise).
     step = align.step({"state": [mark("state", 0, 5), ("state", 1, 3)], "buy": records("buy", [5, 6])}, behind=set())
-    assert step.ready == [("buy", 0, 5), ("state", 1, 3)], "nothing of hour 5 waits; hour 6 is not marked yet"
+    assert step.ready == [("state", 1, 3), ("buy", 0, 5)], "hour 3 before hour 5; hour 6 is not marked yet"
     assert step.waiting_from == {"buy": 1}
+
+
+def test_between_marks_an_older_record_written_after_newer_ones_goes_out_at_its_own_time() -> None:
+    align = marked_aligner(Clock())
+    # Scoring's batch wrote hours 4 and 6, its sweeper then a review from hour 3; all of it is
+    # promised by the mark of hour 6. A purchase of hour 5 sits between them in event time.
+    step = align.step({"state": [mark("state", 0, 2)], "buy": records("buy", [5])}, behind=set())
+    assert step.ready == []
+    step = align.step({"state": [("state", 1, 4), ("state", 2, 6), ("state", 3, 3)]}, behind=set())
+    assert step.ready == [], "nothing past hour 2 is promised yet"
+    assert step.waiting_from == {"state": 1, "buy": 0}, "the lowest offset waiting, not the oldest event"
+    step = align.step({"state": [mark("state", 4, 6)]}, behind=set())
+    assert step.ready == [("state", 3, 3), ("state", 1, 4), ("buy", 0, 5), ("state", 2, 6)]
+    assert step.waiting_from == {}
+
+
+def test_an_unmarked_partition_keeps_its_records_in_the_order_it_has_them() -> None:
+    step = aligner().step({"a": records("a", [4, 3]), "b": records("b", [2])}, behind=set())
+    assert step.ready == [("b", 0, 2), ("a", 0, 4), ("a", 1, 3)], "without marks, hour 3 goes with hour 4 before it"
