@@ -68,6 +68,9 @@ def service_env(smtp_ca_file: Path) -> dict[str, str]:
         # partition read to its end before records newer than it go ahead (docs/demo.md).
         "MP_KAFKA_MAX_IDLE_MS": "1000",
         "MP_SCORING_RFM_REFRESH_SECONDS": "0",
+        # Campaigns decides on the sweeper's timed transitions in event-time order, so the same seed
+        # gives the same offers; in a replay the lateness it costs is milliseconds (docs/demo.md).
+        "MP_SCORING_MARKS_AWAIT_REVIEWS": "true",
         "MP_SCORING_POLICY_RELOAD_SECONDS": "1",
         "MP_CAMPAIGNS_LIVE_CLOCK": "false",
         # campaigns reads its inputs in step by event time, so in a replay nothing comes late, and a

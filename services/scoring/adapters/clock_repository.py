@@ -46,6 +46,23 @@ async def stream_watermark(conn: Any, allowed_lateness: timedelta) -> datetime |
     return mark - allowed_lateness if mark is not None else None
 
 
+async def note_handled(conn: Any, partitions: Collection[int], until: datetime) -> None:
+    """Member-state partitions whose events are all published up to ``until`` (by an event batch)."""
+    await conn.execute(
+        """INSERT INTO state_progress (partition, handled_until)
+           SELECT p, $2 FROM unnest($1::int[]) AS p
+           ON CONFLICT (partition) DO UPDATE
+           SET handled_until = GREATEST(state_progress.handled_until, excluded.handled_until)""",
+        sorted(partitions),
+        until,
+    )
+
+
+async def handled(conn: Any) -> dict[int, datetime]:
+    """Per member-state partition, how far event batches have published it (committed ones only)."""
+    return {row["partition"]: row["handled_until"] for row in await conn.fetch("SELECT * FROM state_progress")}
+
+
 async def release_all(conn: Any, partitions: Collection[int]) -> list[Any]:
     """Events an earlier version deferred on these partitions, removed from the table."""
     if not partitions:

@@ -74,6 +74,15 @@ async def claim_due(conn: Any, until: datetime, limit: int) -> list[MemberState]
     return [state_from_row(row) for row in rows]
 
 
+async def earliest_review(conn: Any) -> datetime | None:
+    """The earliest review still to make, as this transaction sees the members (index ``members_due``).
+
+    Rows another transaction is changing count with their committed due time, so a review being
+    made elsewhere right now still counts as not made.
+    """
+    return await conn.fetchval("SELECT min(next_review_at) FROM members WHERE next_review_at IS NOT NULL")  # type: ignore[no-any-return]
+
+
 async def save(conn: Any, states: Iterable[MemberState], created: Collection[str] = ()) -> set[str]:
     """Write the states; the ids in ``created`` that another transaction created first.
 

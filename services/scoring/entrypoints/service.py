@@ -27,13 +27,13 @@ from shared.runtime import ServiceContext, ServiceDefinition, batch_consumer
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def _build(ctx: ServiceContext, holder: PolicyHolder) -> list[BatchConsumer[Any]]:
+def _build(ctx: ServiceContext, holder: PolicyHolder, settings: ScoringSettings) -> list[BatchConsumer[Any]]:
     return [
         batch_consumer(
             ctx,
             consumes=CONSUMES,
             decoder=cloudevents_by_topic(CONSUMES),
-            handler=member_events_handler(holder),
+            handler=member_events_handler(holder, marks_await_reviews=settings.marks_await_reviews),
             dlq=SCORING_DLQ,
             # One consumer holds partition p of every topic (a member's events), and reads them all
             # in step by event time: a batch is complete up to its newest event (arrivals.py).
@@ -71,7 +71,7 @@ def definition(settings: ScoringSettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         name="scoring",
         migrations=MIGRATIONS,
-        build_consumers=lambda ctx: _build(ctx, holder),
+        build_consumers=lambda ctx: _build(ctx, holder, settings),
         extend=lambda ctx: _extend(ctx, holder, settings),
     )
 

@@ -46,6 +46,10 @@ class ScoringSettings(BaseSettings):
     live_clock: bool = True
     quiet_after_seconds: float = Field(default=5.0, gt=0)
     policy_reload_seconds: float = Field(default=30.0, gt=0)
+    # Progress marks on member.state.v1 wait for the sweeper: a mark never passes a review not made
+    # yet. Campaigns then sees timed transitions (silent, at_risk, dormant) in event-time order, and
+    # decides the same in every run, but about the allowed lateness later (docs/scoring.md).
+    marks_await_reviews: bool = False
     # RFM cut points are recomputed this often from all buyers; 0 turns the schedule off.
     rfm_refresh_seconds: float = Field(default=3_600.0, ge=0)
 
@@ -66,4 +70,5 @@ class ScoringSettings(BaseSettings):
             interval_s=self.sweep_interval_seconds,
             live_clock=self.live_clock,
             quiet_after_s=self.quiet_after_seconds,
+            marks_await_reviews=self.marks_await_reviews,
         )

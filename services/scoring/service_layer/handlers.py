@@ -12,8 +12,9 @@ from services.scoring.domain.events import apply_event, merge, tombstone
 from services.scoring.domain.lifecycle import Transition
 from services.scoring.domain.member import MemberState, new_member
 from services.scoring.domain.policy import Policy
+from services.scoring.service_layer import marks
 from services.scoring.service_layer.arrivals import in_event_time_order
-from services.scoring.service_layer.changes import SOURCE, commit_changes
+from services.scoring.service_layer.changes import commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from shared.contracts import (
@@ -26,9 +27,7 @@ from shared.contracts import (
     MemberPurchaseV1,
     PurchaseKind,
 )
-from shared.contracts.topics import MEMBER_STATE
 from shared.kafka.consumer import Handler
-from shared.kafka.progress import progress_marks
 from shared.kafka.records import Decoded, Rejection, RetryBatch, UnitOfWork
 from shared.observability.logging import get_logger
 
@@ -132,7 +131,9 @@ def _apply_one(
     return {target}, caused
 
 
-async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]], policy: Policy) -> None:
+async def apply_member_events(
+    uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]], policy: Policy, *, marks_await_reviews: bool = False
+) -> None:
     arrivals = await in_event_time_order(uow, batch)
     wanted = {a.event.member_id for a in arrivals}
     wanted |= {a.event.merged_member_id for a in arrivals if isinstance(a.event, MemberMergedV1)}
@@ -174,14 +175,14 @@ async def apply_member_events(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     until = max((a.event.occurred_at for a in arrivals), default=None)
     if until is not None:
         owned = {partition for _, partition in uow.progress}
-        for mark in progress_marks(MEMBER_STATE.name, MEMBER_STATE.partitions, owned, until, SOURCE):
+        for mark in await marks.after_batch(conn, owned, until, await_reviews=marks_await_reviews):
             uow.publish(mark)
     count_transitions(transitions)
     metrics.LATE_EVENTS.inc(late)
 
 
-def member_events_handler(holder: PolicyHolder) -> Handler[MemberEvent]:
+def member_events_handler(holder: PolicyHolder, *, marks_await_reviews: bool = False) -> Handler[MemberEvent]:
     async def handle(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> None:
-        await apply_member_events(uow, batch, await holder.ready(uow.conn))
+        await apply_member_events(uow, batch, await holder.ready(uow.conn), marks_await_reviews=marks_await_reviews)
 
     return handle

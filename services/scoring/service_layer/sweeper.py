@@ -24,6 +24,7 @@ from services.scoring.adapters import clock_repository, member_repository, metri
 from services.scoring.domain.lifecycle import Transition, advance
 from services.scoring.domain.member import MemberState
 from services.scoring.domain.policy import Policy
+from services.scoring.service_layer import marks
 from services.scoring.service_layer.changes import commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
@@ -43,6 +44,8 @@ class SweepSettings:
     live_clock: bool = True
     # The input counts as quiet (live) after this long without records.
     quiet_after_s: float = 5.0
+    # Move member.state.v1's progress marks on after reviews (service_layer/marks.py).
+    marks_await_reviews: bool = False
 
 
 def _review(state: MemberState, mark: datetime, policy: Policy) -> tuple[MemberState, list[Transition]]:
@@ -100,6 +103,8 @@ class Sweeper:
                 transitions += caused
             outgoing: list[KafkaRecord] = []
             await commit_changes(conn, finals, transitions, policy, outgoing.append)
+            if self._settings.marks_await_reviews:
+                outgoing += await marks.after_reviews(conn)
             await outbox.append(conn, outgoing)
         count_transitions(transitions)
         metrics.SWEPT.inc(len(due))

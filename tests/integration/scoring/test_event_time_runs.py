@@ -29,12 +29,18 @@ STATE_TOPIC = "member.state.v1"
 
 
 async def _state_events(
-    rig: ScoringRig, since: dict[TopicPartition, int], run: str, marks: list[tuple[int, datetime]] | None = None
+    rig: ScoringRig,
+    since: dict[TopicPartition, int],
+    run: str,
+    marks: list[tuple[int, datetime]] | None = None,
+    broken: list[str] | None = None,
 ) -> Counter[str]:
     """ce_id → how often it was published on member.state.v1 since ``since``, for this run's members.
 
-    ``marks`` collects the progress marks read on the way (partition, until).
+    ``marks`` collects the progress marks read on the way (partition, until); ``broken``, every
+    state change that came after a mark on its partition although the mark covers its time.
     """
+    marked: dict[int, datetime] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=rig.stack.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -52,8 +58,13 @@ async def _state_events(
                         assert json.loads(record.value or b"")["partition"] == record.partition, "keyed to its own"
                         if marks is not None:
                             marks.append((record.partition, until))
+                        marked[record.partition] = max(until, marked.get(record.partition, until))
                     elif record.key and run in record.key.decode():
                         seen[dict(record.headers)["ce_id"].decode()] += 1
+                        at = datetime.fromisoformat(json.loads(record.value or b"")["occurred_at"])
+                        covered = marked.get(record.partition)
+                        if broken is not None and covered is not None and at <= covered:
+                            broken.append(f"p{record.partition}@{record.offset}: {at} after a mark of {covered}")
         return seen
     finally:
         await consumer.stop()
@@ -147,3 +158,29 @@ async def test_replayed_lived_and_killed_runs_end_in_the_same_states_and_transit
         differences = _differences(expected, actual)
         assert not differences, f"{label} differ from the replay:\n" + "\n".join(differences)
     assert set(republished) == set(published), "the same state events, by id, after the kills"
+
+
+async def test_with_marks_awaiting_reviews_no_state_change_comes_after_a_mark_that_covers_it(rig: ScoringRig) -> None:
+    """The sweeper's reviews lag the batches; with the setting on, marks wait for them.
+
+    Without it, this year's replay puts hundreds of reviews behind marks already past them (checked
+    by hand: with the setting off, 343 of 1,811 state changes failed this test).
+    """
+    run = uuid.uuid4().hex[:8]
+    history = member_history(HistorySpec(run=run, members=150, days=365, seed=5), START)
+    since = await _state_topic_ends(rig)
+    await rig.publish(history)
+    await asyncio.to_thread(rig.start, MP_SCORING_MARKS_AWAIT_REVIEWS="true")
+    await rig.wait_settled()
+    members, transitions = await rig.snapshot()
+    await asyncio.to_thread(rig.stop)
+    marks: list[tuple[int, datetime]] = []
+    broken: list[str] = []
+    published = await _state_events(rig, since, run, marks, broken)
+    assert not broken, f"{len(broken)} of {len(published)} state changes came after a mark past them: {broken[:3]}"
+    event_times = {(e.member_id, e.occurred_at) for e in history}
+    timed = [t for t in transitions if (t[0], t[2]) not in event_times]
+    assert len(timed) >= 50, f"the history must make reviews for this to test anything: {len(timed)} timed transitions"
+    assert len(published) == len(transitions)
+    assert len(members) == 150
+    assert marks, "scoring still marks its progress"
