@@ -76,6 +76,20 @@ _ADD_TO_RHYTHM = """
            RETURNING member_id, purchases, first_purchase_at, last_purchase_at"""
 
 
+def _rhythm(row: Any) -> Rhythm:
+    return Rhythm(row["member_id"], row["purchases"], row["first_purchase_at"], row["last_purchase_at"])
+
+
+async def rhythms(conn: Any, member_ids: Collection[str]) -> dict[str, Rhythm]:
+    """The members' rhythms as counted so far (members without a sale yet are missing)."""
+    rows = await conn.fetch(
+        """SELECT member_id, purchases, first_purchase_at, last_purchase_at FROM members
+           WHERE member_id = ANY($1::text[]) AND purchases > 0""",
+        sorted(member_ids),
+    )
+    return {r["member_id"]: _rhythm(r) for r in rows}
+
+
 async def apply_sales(conn: Any, sales: Sequence[tuple[str, datetime]]) -> list[Rhythm]:
     """Count (member, time) sales into each member's rhythm; order-independent, so late sales fold in."""
     per_member: dict[str, list[datetime]] = {}
@@ -93,7 +107,7 @@ async def apply_sales(conn: Any, sales: Sequence[tuple[str, datetime]]) -> list[
         [min(per_member[i]) for i in ids],
         [max(per_member[i]) for i in ids],
     )
-    return [Rhythm(r["member_id"], r["purchases"], r["first_purchase_at"], r["last_purchase_at"]) for r in rows]
+    return [_rhythm(r) for r in rows]
 
 
 async def set_replenishment_due(conn: Any, due: Mapping[str, datetime | None]) -> None:
@@ -119,7 +133,7 @@ async def claim_replenishments(conn: Any, until: datetime, limit: int) -> list[R
         until,
         limit,
     )
-    return [Rhythm(r["member_id"], r["purchases"], r["first_purchase_at"], r["last_purchase_at"]) for r in rows]
+    return [_rhythm(r) for r in rows]
 
 
 async def apply_consents(conn: Any, consents: Sequence[MemberConsentV1]) -> None:
@@ -265,4 +279,4 @@ async def fold_merge(conn: Any, survivor: str, merged: str, at: datetime) -> Rhy
     )
     if row is None or row["first_purchase_at"] is None:
         return None
-    return Rhythm(row["member_id"], row["purchases"], row["first_purchase_at"], row["last_purchase_at"])
+    return _rhythm(row)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from itertools import pairwise
 
 from services.campaigns.domain.affinity import Complement
 from services.campaigns.domain.definitions import Campaign, TriggerKind
@@ -213,6 +214,34 @@ def replenishment_due(
         if gap is not None and purchases >= c.campaign.trigger.min_purchases
     ]
     return min(dues, default=None)
+
+
+def replenishments_between(
+    member_id: str,
+    before: tuple[int, datetime | None, datetime | None],
+    sales: Sequence[datetime],
+    until: datetime,
+    campaigns: Sequence[Versioned],
+) -> list[Candidate]:
+    """Replenishments that fell due between one member's sales of a batch, by ``until``.
+
+    ``before``: (purchases, first, last) as counted before the batch. A batch counts its sales all
+    at once, so the date one sale set would be gone by the next, although it passed before the
+    member came back: whether it fired would depend on where a batch happens to end. Here each
+    sale but the last is counted in event-time order and gets its own chance; the last sale's date
+    is the member's timer, as usual.
+    """
+    purchases, first, last = before
+    ordered = sorted(sales)
+    out: list[Candidate] = []
+    for at, following in pairwise(ordered):
+        purchases += 1
+        first = at if first is None else min(first, at)
+        if last is not None and at < last:
+            continue  # a late sale: the date it leaves is the stored timer's, decided before the batch's sales
+        last = at
+        out += replenishment_candidates(member_id, first, last, purchases, min(following, until), campaigns)
+    return out
 
 
 def replenishment_candidates(

@@ -90,7 +90,7 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             candidates += await due_replenishments(conn, watermark, holder, settings, next_sale)
             candidates += await due_queued(conn, watermark, holder, settings)
         if sales:
-            await count_sales(conn, sales, campaigns)
+            candidates += await count_sales(conn, sales, campaigns, watermark)
             for campaign_id, arm in await attribute(conn, sales):
                 campaign_metrics.CONVERSIONS.labels(campaign_id, arm).inc()
             candidates += await purchase_candidates(conn, sales, holder, settings)

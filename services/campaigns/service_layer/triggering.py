@@ -28,6 +28,7 @@ from services.campaigns.domain.triggers import (
     of_kind,
     replenishment_candidates,
     replenishment_due,
+    replenishments_between,
     up_sell_candidates,
 )
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
@@ -35,13 +36,32 @@ from services.campaigns.service_layer.deciding import DecidingSettings
 from shared.contracts import MemberChatV1, MemberStateV1
 
 
-async def count_sales(conn: Any, baskets: Sequence[Basket], campaigns: Sequence[Versioned]) -> None:
-    """Fold sales into each member's rhythm and re-time their replenishment, then the co-purchase counts."""
+async def count_sales(
+    conn: Any, baskets: Sequence[Basket], campaigns: Sequence[Versioned], until: datetime | None = None
+) -> list[Candidate]:
+    """Fold sales into each member's rhythm and re-time their replenishment, then the co-purchase counts.
+
+    Returns the replenishments that fell due, by ``until``, between two of a member's sales in the
+    batch (``replenishments_between``).
+    """
+    sales_of: dict[str, list[datetime]] = {}
+    for basket in baskets:
+        sales_of.setdefault(basket.member_id, []).append(basket.at)
+    repeat = [m for m, times in sales_of.items() if len(times) > 1]
+    before = await member_repository.rhythms(conn, repeat) if repeat and until is not None else {}
     rhythms = await member_repository.apply_sales(conn, [(b.member_id, b.at) for b in baskets])
     await member_repository.set_replenishment_due(
         conn, {r.member_id: replenishment_due(r.first, r.last, r.purchases, campaigns) for r in rhythms}
     )
     await affinity_repository.count_baskets(conn, baskets)
+    if until is None:
+        return []
+    out: list[Candidate] = []
+    for member_id in repeat:
+        known = before.get(member_id)
+        counted = (known.purchases, known.first, known.last) if known else (0, None, None)
+        out += replenishments_between(member_id, counted, sales_of[member_id], until, campaigns)
+    return out
 
 
 async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from services.campaigns.domain.triggers import (
     mentioned_categories,
     replenishment_candidates,
     replenishment_due,
+    replenishments_between,
     up_sell_candidates,
 )
 from shared.contracts import Lifecycle
@@ -87,6 +88,37 @@ def test_replenishment_falls_due_one_usual_gap_after_the_last_purchase_once_per_
     assert due.at == NOON
     assert due.occurrence == f"replenish:{last.isoformat()}"
     assert replenishment_candidates("m-1", first, last, 3, NOON - timedelta(seconds=1), [REPLENISH]) == []
+
+
+def test_two_sales_in_one_batch_still_give_the_first_its_replenishment_date_when_it_passed_between_them():
+    # Counted so far: 3 sales 10 days apart, the last 20 days before noon; the usual gap is 10 days.
+    before = (3, NOON - timedelta(days=40), NOON - timedelta(days=20))
+    first_sale, second_sale = NOON - timedelta(days=15), NOON
+    # After the first sale the gap is still 25/3 days: due then, well before the second sale.
+    [due] = replenishments_between("m-1", before, [second_sale, first_sale], NOON, [REPLENISH])
+    assert due.occurrence == f"replenish:{first_sale.isoformat()}"
+    assert due.at == first_sale + (first_sale - before[1]) / 3
+    # Back sooner than that: the member was never due.
+    assert replenishments_between("m-1", before, [first_sale, first_sale + timedelta(days=2)], NOON, [REPLENISH]) == []
+    # Not past the batch's clock yet: the usual timer takes over.
+    assert (
+        replenishments_between("m-1", before, [first_sale, second_sale], due.at - timedelta(seconds=1), [REPLENISH])
+        == []
+    )
+
+
+def test_a_late_sale_in_a_batch_leaves_replenishment_to_the_stored_timer():
+    before = (3, NOON - timedelta(days=40), NOON - timedelta(days=20))
+    late, newest = NOON - timedelta(days=30), NOON
+    assert replenishments_between("m-1", before, [late, newest], NOON, [REPLENISH]) == []
+
+
+def test_a_new_member_s_first_sales_in_one_batch_count_from_nothing():
+    sales = [NOON - timedelta(days=30), NOON - timedelta(days=20), NOON - timedelta(days=10), NOON]
+    found = replenishments_between("m-1", (0, None, None), sales, NOON, [REPLENISH])
+    # No rhythm after the first sale; from the second on, each date (10 days on) meets the next sale.
+    assert [c.occurrence for c in found] == [f"replenish:{sales[1].isoformat()}", f"replenish:{sales[2].isoformat()}"]
+    assert [c.at for c in found] == [sales[2], NOON]
 
 
 def test_community_interest_reads_keywords_in_any_script_and_case():
