@@ -14,7 +14,9 @@ in memory, and their offsets are not committed, so a crash loses none of them. A
 ``max_held`` records waiting is paused until they drain, which bounds the memory. A partition
 that has read everything published to it does not bound: in live traffic nothing waits. A behind
 partition that delivers nothing for ``idle_s`` stops bounding too, so a stuck partition cannot
-stop the others.
+stop the others. That time is counted on ``waited``, the consumer's time spent waiting in polls,
+not the wall clock: a consumer busy applying a backlog for seconds has not seen a partition stall,
+and letting the others run ahead then put records out of order differently in every run.
 
 A partition whose producer writes progress marks (see progress.py) is different: read to the
 end, it may still get records its producer has not written yet. Once it has delivered a mark it
@@ -73,6 +75,7 @@ class EventTimeAligner(Generic[K, R]):
         mark_idle_s: float = 30.0,
         max_idle_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        waited: Callable[[], float] | None = None,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
@@ -85,6 +88,8 @@ class EventTimeAligner(Generic[K, R]):
         self._max_ready = max_ready
         self._idle_s = idle_s
         self._clock = clock
+        self._waited = waited or clock
+        self._last_delivery_waited: dict[K, float] = {}
         self._read_until: dict[K, datetime] = {}
         self._last_delivery: dict[K, float] = {}
         self._held: dict[K, deque[tuple[datetime, R]]] = {}
@@ -95,8 +100,10 @@ class EventTimeAligner(Generic[K, R]):
     def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
         """Take in a poll's records; ``behind``: the partitions with more published than fetched."""
         now = self._clock()
+        waited = self._waited()
         for partition, records in polled.items():
             self._last_delivery[partition] = now
+            self._last_delivery_waited[partition] = waited
             latest = self._read_until.get(partition, FAR_PAST)
             held = self._held.setdefault(partition, deque())
             for record in records:
@@ -149,6 +156,7 @@ class EventTimeAligner(Generic[K, R]):
     def bound(self, behind: Iterable[K]) -> datetime:
         """Event time up to which nothing older can still arrive from a partition that is behind."""
         now = self._clock()
+        waited = self._waited()
         bounds = []
         behind = set(behind)
         for partition, marked in self._marked_until.items():
@@ -169,7 +177,7 @@ class EventTimeAligner(Generic[K, R]):
                 # Its next record is no older than its latest; the ones that old wait in memory and
                 # must go first, or the pause would never end.
                 bounds.append(latest)
-            elif now - self._last_delivery.setdefault(partition, now) < self._idle_s:
+            elif waited - self._last_delivery_waited.setdefault(partition, waited) < self._idle_s:
                 # Its next record may be exactly as old as its latest: records of that very time
                 # wait for it, so equal times from several partitions go out together, in order.
                 bounds.append(latest - _TICK if latest > FAR_PAST else FAR_PAST)
@@ -198,6 +206,7 @@ class EventTimeAligner(Generic[K, R]):
         for partition in partitions:
             self._read_until.pop(partition, None)
             self._last_delivery.pop(partition, None)
+            self._last_delivery_waited.pop(partition, None)
             self._held.pop(partition, None)
             self._unsorted.discard(partition)
             self._paused.discard(partition)

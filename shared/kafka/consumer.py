@@ -118,7 +118,12 @@ class BatchConsumer(Generic[T]):
             # (``aligned_batch_records``) where the handler's fixed cost per batch dominates.
             batch = aligned_batch_records or settings.max_batch_records
             self._aligner = EventTimeAligner(
-                _offset_of, _event_time_of, max_ready=batch, mark_of=_mark_of, max_idle_s=settings.max_idle_ms / 1000
+                _offset_of,
+                _event_time_of,
+                max_ready=batch,
+                mark_of=_mark_of,
+                max_idle_s=settings.max_idle_ms / 1000,
+                waited=lambda: self._waited_s,
             )
         # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
         # times are another service's wall clock, not the stream's event time, so they neither wait
@@ -126,6 +131,9 @@ class BatchConsumer(Generic[T]):
         self._feedback_topics = frozenset(feedback_topics)
         self._fetched_until: dict[TopicPartition, int] = {}
         self._more_ready = False
+        # Time spent waiting in polls: how long a partition behind has really delivered nothing
+        # (alignment.py), as opposed to time spent applying batches.
+        self._waited_s = 0.0
         self._max_attempts = max_attempts
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
@@ -175,7 +183,9 @@ class BatchConsumer(Generic[T]):
             # so polling that way with nothing to apply would starve every other task.)
             held = self._aligner is not None and self._aligner.has_waiting()
             timeout_ms = 0 if self._more_ready and held else self._settings.poll_timeout_ms
+            polling = time.monotonic()
             polled = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._settings.max_batch_records)
+            self._waited_s += time.monotonic() - polling
             if polled:
                 self.last_records_at = time.monotonic()
             # Records waiting for event time may be due with nothing new read: a partition caught up.

@@ -110,6 +110,18 @@ def test_a_behind_partition_that_delivers_nothing_for_a_while_stops_holding_the_
     assert [r[2] for r in align.step({}, behind={"a", "b"}).ready] == [1, 2]
 
 
+def test_a_behind_partition_is_idle_only_for_time_spent_waiting_in_polls_not_applying_batches() -> None:
+    wall, waited = Clock(), Clock()
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), idle_s=5.0, clock=wall, waited=waited
+    )
+    assert align.step({"a": records("a", [1, 2])}, behind={"a", "b"}).ready == []
+    wall.now, waited.now = 60.0, 0.5  # a minute applying a backlog, half a second of it polling
+    assert align.step({}, behind={"a", "b"}).ready == [], "b has not been seen to stall: a still waits for it"
+    waited.now = 5.5
+    assert [r[2] for r in align.step({}, behind={"a", "b"}).ready] == [1, 2]
+
+
 def test_a_record_without_a_time_goes_with_the_record_before_it() -> None:
     step = aligner().step({"a": records("a", [1, None, 5]), "b": records("b", [3])}, behind={"a", "b"})
     assert step.ready == [("a", 0, 1), ("a", 1, None)]
