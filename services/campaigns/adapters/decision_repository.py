@@ -202,12 +202,14 @@ class OpenOffer:
     deliver_at: datetime
     attribution_until: datetime
     outcome: str  # issued, or holdout: the arm the conversion counts for
+    decided_at: datetime
 
 
 async def open_offers(conn: Any, member_ids: Sequence[str], earliest: datetime, latest: datetime) -> list[OpenOffer]:
     """Unconverted offers (and holdout decisions) whose attribution window overlaps the batch's sales."""
     rows = await conn.fetch(
-        """SELECT decision_key, campaign_id, member_id, sku, category, deliver_at, attribution_until, outcome
+        """SELECT decision_key, campaign_id, member_id, sku, category, deliver_at, attribution_until, outcome,
+                  decided_at
            FROM decisions
            WHERE member_id = ANY($1::text[]) AND outcome IN ('issued', 'holdout') AND converted_at IS NULL
              AND deliver_at <= $3 AND attribution_until >= $2""",

@@ -91,11 +91,18 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             candidates += await due_queued(conn, watermark, holder, settings)
         if sales:
             candidates += await count_sales(conn, sales, campaigns, watermark)
-            for campaign_id, arm in await attribute(conn, sales):
-                campaign_metrics.CONVERSIONS.labels(campaign_id, arm).inc()
             candidates += await purchase_candidates(conn, sales, holder, settings)
             if watermark is not None:  # a rhythm so short that the batch's own sales made it due again
                 candidates += await due_replenishments(conn, watermark, holder, settings)
+        if chats:
+            candidates += await community_interest(conn, chats, campaigns, states)
+        for record in await decide_and_record(conn, candidates, holder, settings, changes=states):
+            uow.publish(record)
+        # After the decisions, so a sale converts an offer decided earlier in this batch as it would
+        # one from an earlier batch: where a batch ends must not decide what converted.
+        if sales:
+            for campaign_id, arm in await attribute(conn, sales):
+                campaign_metrics.CONVERSIONS.labels(campaign_id, arm).inc()
         # After the sales: a sale and its refund can share a batch.
         refunds = [
             (p.original_purchase_id, basket_of(p))
@@ -104,10 +111,6 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
         ]
         for campaign_id, arm in await take_back_refunds(conn, refunds):
             campaign_metrics.CONVERSIONS_WITHDRAWN.labels(campaign_id, arm).inc()
-        if chats:
-            candidates += await community_interest(conn, chats, campaigns, states)
-        for record in await decide_and_record(conn, candidates, holder, settings, changes=states):
-            uow.publish(record)
         # Stored last: until here, every candidate saw the member as of its own moment.
         await member_repository.apply_states(conn, states)
 

@@ -66,7 +66,12 @@ async def count_sales(
 
 async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, str]]:
     """Mark the offers (and holdout decisions) the batch's sales convert; returns (campaign, arm) of each,
-    the arm being ``offer`` or ``holdout``."""
+    the arm being ``offer`` or ``holdout``.
+
+    Run after the batch's own decisions, so a sale converts an offer decided earlier in the same
+    batch exactly as it would one from an earlier batch. A sale of the very moment an offer was
+    decided (the purchase that triggered it) is not caused by it.
+    """
     offers = await decision_repository.open_offers(
         conn, sorted({b.member_id for b in baskets}), min(b.at for b in baskets), max(b.at for b in baskets)
     )
@@ -77,6 +82,8 @@ async def attribute(conn: Any, baskets: Sequence[Basket]) -> list[tuple[str, str
     converted = []
     for offer in offers:
         for basket in sorted(by_member.get(offer.member_id, ()), key=lambda b: b.at):
+            if basket.at <= offer.decided_at:
+                continue
             revenue = converted_revenue(offer.sku, offer.category, offer.deliver_at, offer.attribution_until, basket)
             if revenue is not None:
                 conversions.append((offer.decision_key, basket.at, basket.purchase_id, revenue))
