@@ -3,7 +3,7 @@
 The demo is run as a newcomer runs it (``python -m tools.demo run``), on the real stack, and
 must balance its books: every issued offer has one outcome in the notifier, every planted bad
 record is dead-lettered with the reason planted, and the same seed gives the same verdicts on every
-upstream record and, downstream, figures within a few percent.
+upstream record, the same member states and the same campaign decisions.
 """
 
 from __future__ import annotations
@@ -74,20 +74,16 @@ def test_the_demo_balances_its_books_and_a_seed_gives_the_same_run_twice(demo_en
     # What ingest makes of the generated records is exact: same records in, same verdicts out.
     assert again["ingest_counters"] == facts["ingest_counters"]
     assert again["dlq"] == facts["dlq"]
-    # Downstream, every service reads in event-time order and campaigns waits for scoring's
-    # progress marks (docs/demo.md, "Same seed, same run?"): scoring's figures are exact.
+    # Downstream, every service reads in event-time order, and campaigns waits for scoring's
+    # progress marks, which wait for its reviews (docs/demo.md, "Same seed, same run?"): scoring's
+    # figures and campaigns' decisions are exact.
     for view in ("members_now", "lifecycle_flows", "tiers_over_time", "churn_warnings_over_time"):
         assert again[view] == facts[view], view
-    # Campaigns is not exact yet (docs/demo.md): in 4 runs of this test, one pair of runs differed
-    # in up-sell by 4 of 96, the others within 3.
-    _close(_by_campaign(again, "decided"), _by_campaign(facts, "decided"), share=0.08, floor=3)
+    for view in ("offers_by_kind", "uplift"):
+        assert again[view] == facts[view], view
+    assert _decided(again) == _decided(facts)
 
 
-def _by_campaign(facts: dict[str, Any], column: str) -> dict[str, int]:
-    return {row["campaign"]: row[column] for row in facts["offers_by_kind"]}
-
-
-def _close(one: dict[str, int], other: dict[str, int], share: float = 0.08, floor: int = 5) -> None:
-    assert set(one) == set(other)
-    for key, n in one.items():
-        assert abs(n - other[key]) <= max(floor, share * max(n, other[key])), (key, n, other[key])
+def _decided(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Campaigns' suppressions by reason (the notifier's depend on the wall clock: an offer expires in real time)."""
+    return [row for row in facts["suppressions"] if row["stage"] == "campaigns"]
