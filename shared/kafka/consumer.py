@@ -185,9 +185,10 @@ class BatchConsumer(Generic[T]):
             timeout_ms = 0 if self._more_ready and held else self._settings.poll_timeout_ms
             polling = time.monotonic()
             polled = await consumer.getmany(timeout_ms=timeout_ms, max_records=self._settings.max_batch_records)
-            self._waited_s += time.monotonic() - polling
+            polled_at = time.monotonic()
+            self._waited_s += polled_at - polling
             if polled:
-                self.last_records_at = time.monotonic()
+                self.last_records_at = polled_at
             # Records waiting for event time may be due with nothing new read: a partition caught up.
             if polled or held:
                 async with self._batch_lock:

@@ -60,7 +60,8 @@ async def note_handled(conn: Any, partitions: Collection[int], until: datetime) 
 
 async def handled(conn: Any) -> dict[int, datetime]:
     """Per member-state partition, how far event batches have published it (committed ones only)."""
-    return {row["partition"]: row["handled_until"] for row in await conn.fetch("SELECT * FROM state_progress")}
+    rows = await conn.fetch("SELECT partition, handled_until FROM state_progress")
+    return {row["partition"]: row["handled_until"] for row in rows}
 
 
 async def release_all(conn: Any, partitions: Collection[int]) -> list[Any]:
