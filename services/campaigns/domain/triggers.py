@@ -304,24 +304,34 @@ def interest_moments(
 ) -> list[tuple[str, str, datetime]]:
     """When circle marketing fires, oldest first: (community, category, moment).
 
-    It fires at the mention that brings the members who asked within ``window`` up to
-    ``min_members``, unless it fired there within ``cooldown``. ``asked_before``: each member's latest
-    mention before these; ``fired_before``: the latest firing. Every mention is its own moment, so
-    how the mentions are split into batches does not move a firing.
+    It fires at the first mention at which the members who asked within ``window`` reach
+    ``min_members``, unless it fired within ``cooldown`` of it. ``asked_before``: each member's latest
+    mention before these; ``fired_before``: the latest firing.
+
+    Every mention is its own moment, and a mention that arrives after later ones is counted at
+    those later moments too. So neither where the batches end nor the order in which mentions from
+    different partitions arrive moves a firing.
     """
-    asked = {key: dict(members) for key, members in asked_before.items()}
-    fired = dict(fired_before)
+    by_key: dict[tuple[str, str], list[Mention]] = {}
+    for m in mentions:
+        by_key.setdefault((m.community_id, m.category), []).append(m)
     moments = []
-    for m in sorted(mentions, key=lambda m: (m.at, m.community_id, m.category, m.member_id)):
-        key = (m.community_id, m.category)
-        last = asked.setdefault(key, {})
-        last[m.member_id] = max(m.at, last.get(m.member_id, m.at))
-        count = sum(1 for at in last.values() if m.at - window <= at <= m.at)
-        previous = fired.get(key)
-        if count >= min_members and (previous is None or abs(m.at - previous) >= cooldown):
-            fired[key] = m.at
-            moments.append((m.community_id, m.category, m.at))
-    return moments
+    for key, new in by_key.items():
+        stored = asked_before.get(key, {})
+        asked: dict[str, set[datetime]] = {member: {at} for member, at in stored.items()}
+        for m in new:
+            asked.setdefault(m.member_id, set()).add(m.at)
+        earliest = min(m.at for m in new)
+        latest = max(m.at for m in new)
+        # Stored mentions after the earliest new one may reach the minimum only with the new ones.
+        points = {m.at for m in new} | {at for at in stored.values() if earliest < at <= latest + window}
+        fires = [fired_before[key]] if key in fired_before else []
+        for point in sorted(points):
+            count = sum(1 for times in asked.values() if any(point - window <= at <= point for at in times))
+            if count >= min_members and all(abs(point - fired) >= cooldown for fired in fires):
+                fires.append(point)
+                moments.append((key[0], key[1], point))
+    return sorted(moments, key=lambda moment: (moment[2], moment[0], moment[1]))
 
 
 def community_candidates(

@@ -223,3 +223,27 @@ async def test_triggers_become_offers_and_every_guard_records_its_reason(campaig
         report = (await client.get("/v1/campaigns/cross_sell/report")).json()
     assert report["converted"]["treated"] == 0
     assert report["revenue_minor"]["treated"] == 0
+
+
+async def test_circle_marketing_fires_when_the_earlier_mention_arrives_last(campaigns_rig: CampaignsRig):
+    # Chats from two partitions may arrive in either order; the firing must not depend on it.
+    rig = campaigns_rig
+    rig.define(*CAMPAIGNS)
+    rig.start()
+    await rig.publish(
+        [
+            state(m, Lifecycle.ACTIVE, at=T - timedelta(days=1), previous=Lifecycle.NEW, communities=("grp-1",))
+            for m in ("c-1", "c-2")
+        ]
+    )
+    await rig.wait_settled()
+    await rig.publish([chat("c-2", "Which formula do you use?", T + timedelta(minutes=5))])
+    await rig.wait_settled()
+    assert not [k for k in await rig.decisions() if "/circle/" in k], "one member asking is not enough"
+
+    await rig.publish([chat("c-1", "这个奶粉哪里有？", T)])
+    await rig.wait_settled()
+
+    circle = sorted(k for k in await rig.decisions() if "/circle/" in k)
+    moment = (T + timedelta(minutes=5)).isoformat()
+    assert circle == [f"{m}/circle/community:grp-1:baby_formula:{moment}" for m in ("c-1", "c-2")]

@@ -176,6 +176,21 @@ def test_however_the_mentions_are_split_into_batches_it_fires_at_the_same_moment
         assert first + _fires(mentions[cut:], asked, fired) == whole
 
 
+def test_a_mention_that_arrives_after_a_later_one_fires_at_the_later_moment():
+    # Mentions from different partitions can arrive in any order within the allowed lateness.
+    later = [_asks("b", 10), _asks("c", 20)]
+    assert _fires(later) == []
+    asked = {("c-1", "wine"): {m.member_id: m.at for m in later}}
+    assert _fires([_asks("a", 0)], asked) == [("c-1", "wine", NOON + timedelta(minutes=20))]
+    assert _fires([_asks("a", 0), *later]) == [("c-1", "wine", NOON + timedelta(minutes=20))], "as if in order"
+
+
+def test_a_late_mention_does_not_fire_again_where_it_already_fired():
+    asked = {("c-1", "wine"): {"b": NOON + timedelta(minutes=10), "c": NOON + timedelta(minutes=20)}}
+    fired = {("c-1", "wine"): NOON + timedelta(minutes=20)}
+    assert _fires([_asks("a", 0), _asks("d", 15)], asked, fired) == []
+
+
 def test_it_fires_again_only_after_the_cooldown():
     earlier = {("c-1", "wine"): NOON - timedelta(hours=23)}
     assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=earlier) == []
