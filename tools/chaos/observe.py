@@ -52,6 +52,8 @@ class Observed:
     scoring_totals: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     # scoring: (first_purchase_at, last_purchase_at) of every member not merged away.
     scoring_sale_span: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
+    # scoring: (lifecycle, engagement tier, value tier) of every member not merged away.
+    scoring_states: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     issued_offer_ids: list[str] = field(default_factory=list)
     sends: list[tuple[str, str, str]] = field(default_factory=list)  # (offer_id, channel, status)
     sink_keys: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, idempotency key)
@@ -72,13 +74,15 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
     conn = await asyncpg.connect(settings.pg.dsn_for("scoring"))
     try:
         rows = await conn.fetch(
-            """SELECT member_id, sales, sales_minor, refunds, refunds_minor, first_purchase_at, last_purchase_at
+            """SELECT member_id, sales, sales_minor, refunds, refunds_minor, first_purchase_at, last_purchase_at,
+                      lifecycle, engagement_tier, value_tier
                FROM members WHERE merged_into IS NULL"""
         )
         seen.scoring_totals = {
             r["member_id"]: (r["sales"], r["sales_minor"], r["refunds"], r["refunds_minor"]) for r in rows
         }
         seen.scoring_sale_span = {r["member_id"]: (r["first_purchase_at"], r["last_purchase_at"]) for r in rows}
+        seen.scoring_states = {r["member_id"]: (r["lifecycle"], r["engagement_tier"], r["value_tier"]) for r in rows}
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("campaigns"))

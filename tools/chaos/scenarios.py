@@ -202,10 +202,16 @@ def latency_within(outcome: Outcome, ratio: float) -> Finding:
 
 
 def person_members(truth: list[dict[str, Any]]) -> dict[bytes, set[str]]:
-    """Every member id a person may be known by: the ones ingest names after their card, shop account or phone."""
+    """Every member id a person may be known by: the ones ingest names after their card, shop account,
+    phone, WeChat openid or WeCom external id."""
     named = {}
     for person in truth:
         ids = {(kind, person.get(field)) for kind, field in _NAMING_IDS}
+        if person["kind"] == "wechat_follower":  # an openid names someone only within its official account
+            account = str(person["community_id"]).removeprefix("wechat_oa:")
+            ids.add(("wechat_openid", f"{account}:{person['external_id']}"))
+        elif person["kind"] == "wecom_contact":
+            ids.add(("wecom_external_id", person["external_id"]))
         named[str(person["key"]).encode()] = {_member_id(kind, raw) for kind, raw in ids if raw} - {""}
     return named
 

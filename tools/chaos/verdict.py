@@ -43,6 +43,7 @@ def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Itera
         _scoring(seen),
         _scoring_vs_oracle(expected, seen, members_of),
         _sale_span_vs_oracle(expected, seen, members_of),
+        _states_vs_oracle(expected, seen, members_of),
         *_campaigns(seen),
         *_notifier(seen),
     ]
@@ -156,6 +157,31 @@ def _sale_span_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping
     return _finding(
         "scoring: each person's first and last sale in state as the oracle has them", wrong, len(expected.sale_span)
     )
+
+
+def _states_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> Finding:
+    """Each person's lifecycle and tiers in member state as the oracle folds them from the input.
+
+    Compared for every person scoring knows by one member id. A person under two ids (never linked
+    by an event naming both) or in a merge is left to the purchase checks: how scoring combines
+    two members' states is its own rule, which the oracle does not fold.
+    """
+    merged = {member for pair in seen.merges for member in pair}
+    wrong, compared = [], 0
+    for person, want in expected.states.items():
+        ids = set(members_of.get(person, ()))
+        held = sorted(ids & seen.scoring_states.keys())
+        name = person.decode(errors="replace")
+        if not held:
+            wrong.append(f"{name}: no member in state")
+            continue
+        if len(held) > 1 or ids & merged:
+            continue
+        compared += 1
+        got = seen.scoring_states[held[0]]
+        if got != (want.lifecycle, want.engagement_tier, want.value_tier):
+            wrong.append(f"{name}: state {got} != oracle {(want.lifecycle, want.engagement_tier, want.value_tier)}")
+    return _finding("scoring: each person's lifecycle and tiers as the oracle folds them", wrong, compared)
 
 
 def _campaigns(seen: Observed) -> list[Finding]:

@@ -7,13 +7,15 @@ it) and shares no code with the services. What it can promise whatever the timin
 - **dead letters**: every bad record's bytes with the reason it must be rejected for;
 - **duplicates** and **ignored**: how many records must be dropped without output;
 - **purchases**: each person's sales, spend, refunds and refunded amount, which member state must
-  end with whatever the order events arrive in (they are sums).
+  end with whatever the order events arrive in (they are sums);
+- **states**: each person's final lifecycle, engagement tier and value tier: scoring's domain rules
+  folded over the events the generator says ingest must make of their records (``states.py``).
 
-A member's lifecycle and tiers, and the offers they earn, also depend on the order in which topics
-are read, which no oracle can know; ``tools.chaos.verdict`` checks invariants for those instead
-(docs/reliability.md).
+The offers members earn and the messages they are sent are checked by invariants instead
+(``tools.chaos.verdict``, docs/reliability.md): no oracle predicts them yet.
 """
 
 from tools.oracle.expected import Expected, body_digest, expected
+from tools.oracle.states import ExpectedState, expected_states
 
-__all__ = ["Expected", "body_digest", "expected"]
+__all__ = ["Expected", "ExpectedState", "body_digest", "expected", "expected_states"]

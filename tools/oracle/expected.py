@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.scoring.domain.policy import Policy
+from tools.oracle.states import ExpectedState, expected_states
 from tools.simulate import SimRecord
 
 _DLQ = "dlq:"
@@ -31,13 +33,17 @@ class Expected:
     purchases: dict[bytes, tuple[int, int, int, int]] = field(default_factory=dict)
     # Per person: the event times of their first and last sale, over every member id they are known by.
     sale_span: dict[bytes, tuple[datetime, datetime]] = field(default_factory=dict)
+    # Per person: the lifecycle and tiers scoring's rules give them once every event is in.
+    states: dict[bytes, ExpectedState] = field(default_factory=dict)
 
     @property
     def records(self) -> int:
         return len(self.accepted) + self.dead_letters.total() + self.duplicates + self.ignored
 
 
-def expected(records: Iterable[SimRecord]) -> Expected:
+def expected(records: Iterable[SimRecord], policy: Policy | None = None) -> Expected:
+    """``policy``: the rules and model scoring runs with; by default, a service never fitted."""
+    records = list(records)
     accepted: set[str] = set()
     dead: Counter[tuple[str, str]] = Counter()
     dropped: Counter[str] = Counter()
@@ -70,4 +76,5 @@ def expected(records: Iterable[SimRecord]) -> Expected:
         dropped["ignored"],
         {key: (s[0], s[1], s[2], s[3]) for key, s in purchases.items()},
         sale_span,
+        expected_states(records, policy),
     )

@@ -20,7 +20,26 @@ from tools.simulate import identities
 from tools.simulate.calendar import Window
 from tools.simulate.chain import CURRENCY
 from tools.simulate.events import AppChat, Draft, Line, OaPush, OrderVersion, Receipt, WecomMessage
-from tools.simulate.model import ChainSpec, Route
+from tools.simulate.model import ChainSpec, Meaning, Route
+
+# What each app chat kind and WeCom message type is in the canonical contracts (docs/ingest.md).
+_APP_KINDS = {
+    "text": ("chat", "message"),
+    "image": ("chat", "message"),
+    "reply": ("chat", "reply"),
+    "reaction": ("chat", "reaction"),
+    "topic": ("chat", "topic_started"),
+    "edit": ("chat", "edit"),
+    "recall": ("chat", "recall"),
+    "join": ("community", "join"),
+    "leave": ("community", "leave"),
+}
+_WECOM_KINDS = {"text": "message", "image": "message", "emotion": "reaction", "revoke": "recall"}
+_OA_KINDS = {
+    "text": ("chat", "message"),
+    "subscribe": ("community", "follow"),
+    "unsubscribe": ("community", "unfollow"),
+}
 
 RECEIPT_COLUMNS = ("receipt_id", "store_id", "card_no", "phone", "issued_at", "currency", "type", "original_receipt_id")
 CSV_COLUMNS = (*RECEIPT_COLUMNS, "sku", "qty", "unit_price_minor", "discount_minor")
@@ -35,6 +54,7 @@ class Rendered:
     route: Route
     expect: str  # "accepted" or "ignored"
     amount: tuple[str, int] | None = None  # a purchase's ("sale" | "refund", minor units), as ingest must see it
+    meaning: Meaning | None = None
 
 
 def compact_json(value: object) -> bytes:
@@ -95,6 +115,7 @@ class Renderer:
         phone = person.phone if receipt.with_phone and person.phone else None
         original = receipt.original.receipt_id if receipt.original is not None else None
         amount = ("sale" if receipt.kind == "sale" else "refund", sum(line.amount_minor for line in receipt.lines))
+        meaning = Meaning("purchase", amount[0], at, total_minor=amount[1])
         file_or_csv = at < self.window.backfill_until or receipt.till == "csv"
         if file_or_csv:
             rows: list[dict[str, object]] = [
@@ -116,7 +137,7 @@ class Renderer:
             ]
             body = csv_body(rows)
             route = self.route("purchases_csv", at)
-            return Rendered("purchases_csv", body, receipt.ref, person.key, route, "accepted", amount)
+            return Rendered("purchases_csv", body, receipt.ref, person.key, route, "accepted", amount, meaning)
         member: dict[str, str] = {"card_no": person.card_no or ""}
         if phone:
             member["phone"] = phone
@@ -133,7 +154,9 @@ class Renderer:
         if original:
             payload["original_receipt_id"] = original
         route = self.route("pos_receipt", at)
-        return Rendered("pos_receipt", compact_json(payload), receipt.ref, person.key, route, "accepted", amount)
+        return Rendered(
+            "pos_receipt", compact_json(payload), receipt.ref, person.key, route, "accepted", amount, meaning
+        )
 
     def _order(self, version: OrderVersion, at: datetime) -> Rendered:
         order, person = version.order, version.person
@@ -164,8 +187,11 @@ class Renderer:
         # version refunds what its cumulative refund grew by (there is one refund version at most).
         sold = sum(line.qty * line.unit_price_minor for line in order.lines)
         amount = ("sale", sold) if version.version == 1 else ("refund", version.refund_minor)
+        meaning = Meaning("purchase", amount[0], paid_at.astimezone(at.tzinfo), total_minor=amount[1])
         route = self.route("ecom_order", at)
-        return Rendered("ecom_order", compact_json(payload), version.ref, person.key, route, "accepted", amount)
+        return Rendered(
+            "ecom_order", compact_json(payload), version.ref, person.key, route, "accepted", amount, meaning
+        )
 
     def _app_chat(self, chat: AppChat, at: datetime) -> Rendered:
         chat.ref = f"{self.run}-cj-{self._next('chat_json'):08d}"
@@ -183,9 +209,10 @@ class Renderer:
         if chat.target is not None:
             field = "refers_to" if chat.kind in ("edit", "recall") else "reply_to"
             payload[field] = _ref_of(chat.target)
-        return Rendered(
-            "chat_json", compact_json(payload), chat.ref, person.key, self.route("chat_json", at), "accepted"
-        )
+        topic, kind = _APP_KINDS[chat.kind]
+        meaning = Meaning(topic, kind, at, community_id=community.community_id, text=chat.text)
+        route = self.route("chat_json", at)
+        return Rendered("chat_json", compact_json(payload), chat.ref, person.key, route, "accepted", meaning=meaning)
 
     def _oa(self, push: OaPush, at: datetime) -> Rendered:
         openid, created = push.person.key, int(at.timestamp())
@@ -205,7 +232,12 @@ class Renderer:
             key = "<EventKey><![CDATA[MENU_MEMBER_POINTS]]></EventKey>" if push.kind == "CLICK" else ""
             xml = f"{head}<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{push.kind}]]></Event>{key}</xml>"
             expect = "ignored" if push.kind == "CLICK" else "accepted"
-        return Rendered("wechat_oa", xml.encode(), push.ref, openid, self.route("wechat_oa", at), expect)
+        meaning = None
+        if push.kind in _OA_KINDS:
+            topic, kind = _OA_KINDS[push.kind]
+            meaning = Meaning(topic, kind, at, community_id=f"wechat_oa:{self.account}", text=push.text)
+        route = self.route("wechat_oa", at)
+        return Rendered("wechat_oa", xml.encode(), push.ref, openid, route, expect, meaning=meaning)
 
     def _wecom(self, message: WecomMessage, at: datetime) -> Rendered:
         message.ref = f"{self.run}-wc-{self._next('wecom_archive'):08d}"
@@ -227,10 +259,14 @@ class Renderer:
             record["image"] = {"md5sum": digest[:32], "filesize": 48_000 + int(digest[:4], 16)}
         elif message.target is not None:
             record["revoke"] = {"pre_msgid": _ref_of(message.target)}
-        key = message.room if message.staff else message.person.key
-        expect = "ignored" if message.staff else "accepted"
+        if message.staff:
+            route = self.route("wecom_archive", at)
+            return Rendered("wecom_archive", compact_json(record), message.ref, message.room, route, "ignored")
+        text = message.text if message.msgtype == "text" else ""
+        meaning = Meaning("chat", _WECOM_KINDS[message.msgtype], at, community_id=f"wecom:{message.room}", text=text)
+        route = self.route("wecom_archive", at)
         return Rendered(
-            "wecom_archive", compact_json(record), message.ref, key, self.route("wecom_archive", at), expect
+            "wecom_archive", compact_json(record), message.ref, message.person.key, route, "accepted", meaning=meaning
         )
 
 

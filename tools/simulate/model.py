@@ -90,6 +90,21 @@ class Route(StrEnum):
 
 
 @dataclass(frozen=True)
+class Meaning:
+    """What ingest must publish for an accepted record, in the canonical contracts' own words.
+
+    The oracle folds scoring's rules over these (tools/oracle/states.py) without parsing a body.
+    """
+
+    topic: str  # "chat" | "community" | "purchase"
+    kind: str  # a ChatKind, CommunityAction or PurchaseKind value
+    occurred_at: datetime  # the time ingest gives the event (a web refund: the order's paid_at)
+    community_id: str = ""
+    text: str = ""
+    total_minor: int = 0  # a purchase's total: a sale's positive, a refund's what it gives back
+
+
+@dataclass(frozen=True)
 class SimRecord:
     """One upstream record, exactly as the upstream system would send it."""
 
@@ -107,6 +122,8 @@ class SimRecord:
     ref: str
     # For a purchase record: ("sale" | "refund", amount in minor units) that ingest must publish.
     amount: tuple[str, int] | None = None
+    # For an accepted record: the event ingest must make of it.
+    meaning: Meaning | None = None
 
     @property
     def topic(self) -> str:

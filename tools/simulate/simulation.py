@@ -105,6 +105,7 @@ def simulate(spec: ChainSpec, progress: Callable[[str], None] = lambda _: None) 
                 rendered.expect,
                 rendered.ref,
                 rendered.amount,
+                rendered.meaning,
             )
         )
     rng = seeded(spec.seed, "faults")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tools.chaos.observe import Observed, Purchase
 from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.verdict import Finding, purchase_totals, verdict
-from tools.oracle import Expected, body_digest, expected
+from tools.oracle import Expected, ExpectedState, body_digest, expected
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
+from tools.simulate.model import Meaning
 
 AT = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -82,6 +84,51 @@ def test_the_oracle_of_a_hostile_history_expects_the_planted_share_of_dead_lette
     good = len(oracle.accepted) + oracle.duplicates + oracle.ignored
     assert oracle.dead_letters.total() == pytest.approx(0.25 * good, rel=0.1)
     assert len({code for _, code in oracle.dead_letters}) >= 8, "many kinds of bad input, not one"
+
+
+def _said(
+    ref: str, person: bytes, days: float, meaning: str = "chat:message", sent_days: float | None = None
+) -> SimRecord:
+    topic, kind = meaning.split(":")
+    occurred = AT + timedelta(days=days)
+    sent = AT + timedelta(days=days if sent_days is None else sent_days)
+    total = 5_000 if topic == "purchase" else 0
+    fact = Meaning(topic, kind, occurred, community_id="grp-1" if topic != "purchase" else "", total_minor=total)
+    return SimRecord(sent, "chat_json", ref.encode(), person, Route.KAFKA, "accepted", ref, meaning=fact)
+
+
+def test_every_accepted_record_the_generator_writes_says_what_ingest_must_make_of_it():
+    spec = ChainSpec(members=150, months=4, seed=3, end=AT, run="t")
+    records = simulate(spec).records
+    accepted = [r for r in records if r.expect == "accepted"]
+    assert all(r.meaning is not None for r in accepted)
+    assert all(r.meaning is None for r in records if r.expect.startswith("dlq:") or r.expect == "ignored")
+    kinds = {(r.meaning.topic, r.meaning.kind) for r in accepted if r.meaning}
+    assert {("chat", "message"), ("chat", "reaction"), ("community", "follow"), ("purchase", "sale")} <= kinds
+    assert all(r.meaning.occurred_at <= r.at for r in accepted if r.meaning), "a refund is dated at its payment"
+
+
+def test_the_oracle_folds_each_persons_events_and_the_reviews_due_by_the_end_of_history():
+    oracle = expected(
+        [
+            _said("q1", b"quiet", 0, "purchase:sale"),  # then nothing for a year
+            _said("b1", b"busy", 0, "purchase:sale"),
+            *[_said(f"b-chat-{d}", b"busy", d) for d in range(300, 365, 2)],
+            _said("end", b"busy", 365, "purchase:sale"),
+        ]
+    )
+    assert oracle.states[b"quiet"].lifecycle == "dormant", "a year without a sale or a word"
+    assert oracle.states[b"busy"].lifecycle != "dormant"
+    assert oracle.states[b"busy"].engagement_tier == "active", "a message every other day, kept up"
+    assert oracle.states[b"quiet"].engagement_tier == "silent"
+
+
+def test_the_oracle_folds_in_the_order_records_were_sent_whatever_order_the_log_lists_them():
+    sale_then_words = [_said("s", b"ann", 0, "purchase:sale"), _said("w", b"ann", 200)]
+    refund_sent_late = _said("r", b"ann", 0, "purchase:refund", sent_days=300)  # a web refund, dated at payment
+    assert (
+        expected([refund_sent_late, *sale_then_words]).states == expected([*sale_then_words, refund_sent_late]).states
+    )
 
 
 def test_a_chain_spec_refuses_a_bad_share_outside_zero_to_one():
@@ -193,6 +240,33 @@ def test_the_sale_span_spans_every_member_id_of_the_person():
     oracle, seen = _healthy()
     seen.scoring_sale_span = {"m1": (None, None), "m2": (AT, AT)}  # the sale sits under the other id
     assert _failed(verdict(oracle, seen, MEMBERS_OF)) == {}
+
+
+STATE_CHECK = "scoring: each person's lifecycle and tiers as the oracle folds them"
+SOLO = {**MEMBERS_OF, b"solo": {"m3"}}
+
+
+def _with_state(lifecycle: str = "active") -> tuple[Expected, Observed]:
+    oracle, seen = _healthy()
+    oracle = replace(oracle, states={b"solo": ExpectedState("active", "participant", "mid")})
+    seen.scoring_states = {"m3": (lifecycle, "participant", "mid")}
+    return oracle, seen
+
+
+def test_a_lifecycle_other_than_the_oracle_folds_fails_only_the_state_check():
+    oracle, seen = _with_state()
+    assert _failed(verdict(oracle, seen, SOLO)) == {}
+    oracle, seen = _with_state("at_risk")
+    assert list(_failed(verdict(oracle, seen, SOLO))) == [STATE_CHECK]
+
+
+def test_a_person_in_a_merge_is_not_compared_but_a_person_missing_from_state_fails():
+    oracle, seen = _with_state("at_risk")
+    seen.merges.append(("m1", "m3"))
+    check = {f.check: f for f in verdict(oracle, seen, SOLO)}[STATE_CHECK]
+    assert (check.offences, check.checked) == (0, 0)
+    seen.scoring_states = {}
+    assert STATE_CHECK in _failed(verdict(oracle, seen, SOLO))
 
 
 def test_a_message_sent_twice_or_never_is_caught_at_the_sinks():

@@ -1,0 +1,98 @@
+"""``expected_states(records)``: each person's final lifecycle and tiers, scoring's rules folded over their events.
+
+Every accepted record carries the event ingest must make of it (``SimRecord.meaning``). This folds
+scoring's domain rules (``services.scoring.domain``, nothing of its service layer) over each
+person's events in the order they reach scoring, then runs the reviews due by the run's final
+watermark: the latest event time less the allowed lateness, where scoring's sweeper stops.
+
+The order is the moment upstream sends a record (``SimRecord.at``). That is event time for every
+record but a web-shop refund, which ingest dates at the order's payment: scoring reads it when
+it arrives and folds it in at the member's clock (``apply_event``), and so does this.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.scoring.domain.events import apply_event
+from services.scoring.domain.lifecycle import advance
+from services.scoring.domain.member import MemberState
+from services.scoring.domain.policy import Policy
+from shared.contracts import (
+    ChatKind,
+    CommunityAction,
+    MemberChatV1,
+    MemberCommunityV1,
+    MemberEvent,
+    MemberPurchaseV1,
+    PurchaseKind,
+)
+from tools.simulate.model import Meaning, SimRecord
+
+# Scoring's default (MP_SCORING_ALLOWED_LATENESS_SECONDS).
+DEFAULT_LATENESS = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ExpectedState:
+    lifecycle: str
+    engagement_tier: str
+    value_tier: str | None
+
+
+def expected_states(
+    records: Iterable[SimRecord], policy: Policy | None = None, lateness: timedelta = DEFAULT_LATENESS
+) -> dict[bytes, ExpectedState]:
+    """Per person (the generator's partition key): the state scoring must end a run with.
+
+    ``policy``: the rules and model scoring ran with; the default is a service that was never fitted.
+    """
+    policy = policy or Policy()
+    sent: dict[bytes, list[tuple[datetime, str, Meaning]]] = defaultdict(list)
+    for record in records:
+        if record.expect == "accepted" and record.meaning is not None:
+            sent[record.key].append((record.at, record.ref, record.meaning))
+    if not sent:
+        return {}
+    watermark = max(meaning.occurred_at for mine in sent.values() for _, _, meaning in mine) - lateness
+    out = {}
+    for person, mine in sent.items():
+        member_id = person.decode()
+        mine.sort(key=lambda item: item[0])  # stable: simultaneous records keep the log's order
+        state: MemberState | None = None
+        for _, ref, meaning in mine:
+            state, _ = apply_event(state, event_of(member_id, ref, meaning), policy)
+        if state is not None:
+            state, _ = advance(state, watermark, policy)
+            value = state.value_tier.value if state.value_tier is not None else None
+            out[person] = ExpectedState(state.lifecycle.value, state.engagement_tier.value, value)
+    return out
+
+
+def event_of(member_id: str, ref: str, meaning: Meaning) -> MemberEvent:
+    """The canonical event a meaning stands for, with only what scoring's rules read.
+
+    Built unvalidated: the meaning is the generator's own, and a run folds hundreds of thousands.
+    """
+    common: dict[str, Any] = {
+        "member_id": member_id,
+        "occurred_at": meaning.occurred_at,
+        "source": "oracle",
+        "source_event_id": ref,
+    }
+    if meaning.topic == "chat":
+        kind = ChatKind(meaning.kind)
+        return MemberChatV1.model_construct(**common, community_id=meaning.community_id, kind=kind, text=meaning.text)
+    if meaning.topic == "community":
+        action = CommunityAction(meaning.kind)
+        return MemberCommunityV1.model_construct(**common, community_id=meaning.community_id, action=action)
+    if meaning.topic == "purchase":
+        # Channel, currency and lines are not read by the rules.
+        return MemberPurchaseV1.model_construct(
+            **common, purchase_id=ref, kind=PurchaseKind(meaning.kind), total_minor=meaning.total_minor, lines=()
+        )
+    raise ValueError(f"unknown topic {meaning.topic!r} in the meaning of {ref!r}")
