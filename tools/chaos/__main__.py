@@ -91,8 +91,10 @@ def _table(outcome: Outcome) -> Table:
     table.add_column("offences", justify="right")
     table.add_column("examples")
     for finding in outcome.findings:
-        mark = "[green]0[/]" if finding.ok else f"[red]{finding.offences:,}[/]"
-        table.add_row(finding.check, f"{finding.checked:,}", mark, "; ".join(finding.examples))
+        colour = "green" if finding.ok else "red" if finding.enforced else "yellow"
+        mark = f"[{colour}]{finding.offences:,}[/]"
+        check = finding.check if finding.enforced else f"{finding.check} [dim](tracked, not enforced)[/]"
+        table.add_row(check, f"{finding.checked:,}", mark, "; ".join(finding.examples))
     figures = {**outcome.faults, **outcome.figures}
     table.caption = ", ".join(f"{k} {v}" for k, v in figures.items())
     if outcome.unplanned_exits:

@@ -54,6 +54,8 @@ class Observed:
     scoring_sale_span: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
     # scoring: (lifecycle, engagement tier, value tier) of every member not merged away.
     scoring_states: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    # scoring: every member's recorded state changes, by version: (version, at, lifecycle, tier, reasons).
+    scoring_changes: dict[str, list[tuple[int, datetime, str, str, tuple[str, ...]]]] = field(default_factory=dict)
     issued_offer_ids: list[str] = field(default_factory=list)
     sends: list[tuple[str, str, str]] = field(default_factory=list)  # (offer_id, channel, status)
     sink_keys: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, idempotency key)
@@ -83,6 +85,13 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
         }
         seen.scoring_sale_span = {r["member_id"]: (r["first_purchase_at"], r["last_purchase_at"]) for r in rows}
         seen.scoring_states = {r["member_id"]: (r["lifecycle"], r["engagement_tier"], r["value_tier"]) for r in rows}
+        for r in await conn.fetch(
+            """SELECT member_id, state_version, at, to_lifecycle, engagement_tier, reasons
+               FROM transitions ORDER BY member_id, state_version"""
+        ):
+            seen.scoring_changes.setdefault(r["member_id"], []).append(
+                (r["state_version"], r["at"], r["to_lifecycle"], r["engagement_tier"], tuple(r["reasons"]))
+            )
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("campaigns"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from tools.chaos.fleet import Fleet, stack
 from tools.chaos.observe import Observed, observe, watched_ends
 from tools.chaos.pacing import RawPublisher, WebhookPoster
 from tools.chaos.plan import Dose, Fault, FaultKind, draw, tally
-from tools.chaos.verdict import Finding, verdict
+from tools.chaos.verdict import Finding, state_coverage, state_differences, verdict
 from tools.demo import config, processes
 from tools.demo.session import Session, open_session
 from tools.demo.steps import member_id_named_by, write_contacts
@@ -52,7 +54,7 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
-        return all(f.ok for f in self.findings)
+        return all(f.holds for f in self.findings)
 
 
 def _generate(history: History, run: str, bad_share: float, console: Console) -> tuple[Simulation, Expected, Path]:
@@ -130,10 +132,12 @@ async def chaos(
     waited = await _drain(settings, console, limit_s=1800.0)
     console.print(f"drained {waited:.0f} s after the last record; {time.monotonic() - began:.0f} s in all")
     seen = await observe(settings, since, session.sink_url)
+    members_of = person_members(sim.truth)
+    _write_differences("chaos", oracle, seen, members_of)
     return Outcome(
         "chaos",
         len(sim.records),
-        verdict(oracle, seen, person_members(sim.truth)),
+        verdict(oracle, seen, members_of),
         faults=dict(tally(faults)),
         figures={
             "seconds": round(time.monotonic() - began, 1),
@@ -141,6 +145,7 @@ async def chaos(
             "webhook_records": webhook.posted,
             "webhook_retries": webhook.retries,
             **_volume(seen),
+            **_coverage(oracle, seen, members_of),
         },
         unplanned_exits=fleet.unplanned_exits,
     )
@@ -163,7 +168,9 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         await _drain(settings, console, limit_s=900.0)
         seen = await observe(settings, since, session.sink_url)
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
-        findings = verdict(oracle, seen, person_members(sim.truth))
+        members_of = person_members(sim.truth)
+        _write_differences(run, oracle, seen, members_of)
+        findings = verdict(oracle, seen, members_of)
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -184,6 +191,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
                     "ingest_p50_ms": latency[run][0],
                     "ingest_p99_ms": latency[run][1],
                     **_volume(seen),
+                    **_coverage(oracle, seen, members_of),
                 },
                 unplanned_exits=fleet.unplanned_exits,
             )
@@ -254,6 +262,18 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
         return 0.0, 0.0
     cuts = statistics.quantiles(delays, n=100, method="inclusive")
     return round(cuts[49], 1), round(cuts[98], 1)
+
+
+def _write_differences(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> None:
+    """``out/chaos/<run>-state-differences.json``: the persons whose state the oracle disputes, to see why."""
+    path = CHAOS_DIR / f"{run}-state-differences.json"
+    path.write_text(json.dumps(state_differences(oracle, seen, members_of), indent=1, ensure_ascii=False))
+
+
+def _coverage(oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:
+    """How many persons the state checks compared, and why the others were left to the purchase checks."""
+    counts = Counter(coverage for coverage, _ in state_coverage(oracle, seen, members_of).values())
+    return {f"persons_{kind}": counts[kind] for kind in ("compared", "late", "merged_or_split", "missing")}
 
 
 def _volume(seen: Observed) -> dict[str, int]:

@@ -13,13 +13,13 @@ it arrives and folds it in at the member's clock (``apply_event``), and so does 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.scoring.domain.events import apply_event
-from services.scoring.domain.lifecycle import advance
+from services.scoring.domain.lifecycle import Transition, advance
 from services.scoring.domain.member import MemberState
 from services.scoring.domain.policy import Policy
 from shared.contracts import (
@@ -38,10 +38,25 @@ DEFAULT_LATENESS = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
+class Change:
+    """One state change scoring must record and publish: its version, event time and what it changed to."""
+
+    version: int
+    at: datetime
+    lifecycle: str
+    engagement_tier: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ExpectedState:
     lifecycle: str
     engagement_tier: str
     value_tier: str | None
+    # Every change of lifecycle or engagement tier on the way, oldest first.
+    changes: tuple[Change, ...] = ()
+    # The person's events, in the order they were sent: (upstream event id, event time).
+    events: tuple[tuple[str, datetime], ...] = ()
 
 
 def expected_states(
@@ -64,13 +79,42 @@ def expected_states(
         member_id = person.decode()
         mine.sort(key=lambda item: item[0])  # stable: simultaneous records keep the log's order
         state: MemberState | None = None
+        transitions: list[Transition] = []
         for _, ref, meaning in mine:
-            state, _ = apply_event(state, event_of(member_id, ref, meaning), policy)
+            state, made = apply_event(state, event_of(member_id, ref, meaning), policy)
+            transitions += made
         if state is not None:
-            state, _ = advance(state, watermark, policy)
+            state, made = advance(state, watermark, policy)
+            transitions += made
             value = state.value_tier.value if state.value_tier is not None else None
-            out[person] = ExpectedState(state.lifecycle.value, state.engagement_tier.value, value)
+            changes = tuple(change_of(t) for t in transitions)
+            events = tuple((ref, meaning.occurred_at) for _, ref, meaning in mine)
+            out[person] = ExpectedState(state.lifecycle.value, state.engagement_tier.value, value, changes, events)
     return out
+
+
+def delivered_late(
+    events: Iterable[tuple[str, datetime]], published_ms: Mapping[str, int], lateness: timedelta = DEFAULT_LATENESS
+) -> bool:
+    """Whether one of a person's events reached scoring after one dated more than ``lateness`` later.
+
+    ``published_ms``: when ingest published each event (upstream event id → ms). Scoring folds such
+    an event in at the member's clock (``apply_event``), as event-time processing must once the
+    watermark has passed it, so the person's state may rightly differ from the in-order fold.
+    """
+    latest: datetime | None = None
+    for _, at in sorted((published_ms.get(ref, 0), at) for ref, at in events):
+        if latest is not None and at < latest - lateness:
+            return True
+        latest = at if latest is None else max(latest, at)
+    return False
+
+
+def change_of(transition: Transition) -> Change:
+    after = transition.after
+    return Change(
+        after.state_version, transition.at, after.lifecycle.value, after.engagement_tier.value, tuple(after.reasons)
+    )
 
 
 def event_of(member_id: str, ref: str, meaning: Meaning) -> MemberEvent:
