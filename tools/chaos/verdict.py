@@ -14,7 +14,7 @@ from datetime import datetime
 from tools.chaos.observe import Observed, Purchase
 from tools.demo.figures.notifier import SENT
 from tools.oracle import Expected
-from tools.oracle.states import Change, delivered_late
+from tools.oracle.states import Change, late_events
 
 _EXAMPLES = 3
 # Channels whose provider honours an idempotency key ("offer_id:channel"): each send is one delivery.
@@ -178,13 +178,14 @@ def state_coverage(
 ) -> dict[bytes, tuple[str, str | None]]:
     """Per person the oracle has a state for: how the state checks treat them, and their member id.
 
-    ``compared``: scoring knows them by one member id and their events reached it within the
-    allowed lateness. Left to the purchase checks: ``merged_or_split``, under two ids (never linked
+    ``compared``: scoring knows them by one member id and none of their events reached it behind
+    its watermark. Left to the purchase checks: ``merged_or_split``, under two ids (never linked
     by an event naming both) or in a merge, since how scoring combines two members' states is its
-    own rule; and ``late``, one of their events came later than that, which scoring folds in at
-    the member's clock (``tools.oracle.states.delivered_late``). ``missing``: not in state at all.
+    own rule; and ``late``, one of their events reached scoring behind its watermark, which it folds
+    in at the member's clock (``tools.oracle.states.late_events``). ``missing``: not in state at all.
     """
     merged = {member for pair in seen.merges for member in pair}
+    late = late_events(expected.states, seen.out_at_ms)
     out: dict[bytes, tuple[str, str | None]] = {}
     for person, want in expected.states.items():
         ids = set(members_of.get(person, ()))
@@ -193,7 +194,7 @@ def state_coverage(
             out[person] = ("missing", None)
         elif len(held) > 1 or ids & merged:
             out[person] = ("merged_or_split", None)
-        elif delivered_late(want.events, seen.out_at_ms):
+        elif any(ref in late for ref, _ in want.events):
             out[person] = ("late", held[0])
         else:
             out[person] = ("compared", held[0])

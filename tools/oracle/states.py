@@ -93,21 +93,27 @@ def expected_states(
     return out
 
 
-def delivered_late(
-    events: Iterable[tuple[str, datetime]], published_ms: Mapping[str, int], lateness: timedelta = DEFAULT_LATENESS
-) -> bool:
-    """Whether one of a person's events reached scoring after one dated more than ``lateness`` later.
+def late_events(
+    states: Mapping[bytes, ExpectedState], published_ms: Mapping[str, int], lateness: timedelta = DEFAULT_LATENESS
+) -> set[str]:
+    """The events (upstream ids) that reached scoring behind its watermark: older, by more than
+    ``lateness``, than an event anyone's that ingest had published before them.
 
-    ``published_ms``: when ingest published each event (upstream event id → ms). Scoring folds such
-    an event in at the member's clock (``apply_event``), as event-time processing must once the
-    watermark has passed it, so the person's state may rightly differ from the in-order fold.
+    ``published_ms``: when ingest published each event. Scoring's sweeper reviews members up to
+    the latest event time less the lateness, so by the time such an event arrives its member may
+    have been reviewed past it; scoring then folds it in at the member's clock (``apply_event``),
+    as event-time processing must, and the member may rightly end elsewhere than the in-order fold.
+    Ingest publishes late when a replica is down (its partitions wait for the rebalance) and when
+    the web shop's webhook batches come in behind the Kafka records.
     """
+    events = sorted((published_ms.get(ref, 0), at, ref) for state in states.values() for ref, at in state.events)
+    late: set[str] = set()
     latest: datetime | None = None
-    for _, at in sorted((published_ms.get(ref, 0), at) for ref, at in events):
+    for _, at, ref in events:
         if latest is not None and at < latest - lateness:
-            return True
+            late.add(ref)
         latest = at if latest is None else max(latest, at)
-    return False
+    return late
 
 
 def change_of(transition: Transition) -> Change:

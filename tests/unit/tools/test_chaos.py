@@ -13,7 +13,7 @@ from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
 from tools.chaos.verdict import Finding, purchase_totals, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
-from tools.oracle.states import Change, delivered_late
+from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
 from tools.simulate.model import Meaning
 
@@ -286,11 +286,17 @@ def test_the_oracle_records_every_change_on_the_way_to_the_final_state():
     assert [c.at for c in changes] == sorted(c.at for c in changes)
 
 
-def test_an_event_is_late_when_it_reaches_scoring_after_one_dated_more_than_the_lateness_after_it():
-    events = [("early", AT), ("minute", AT + timedelta(minutes=1)), ("day", AT + timedelta(days=1))]
-    assert not delivered_late(events, {"early": 1, "minute": 2, "day": 3})
-    assert not delivered_late(events, {"minute": 1, "early": 2, "day": 3}), "a minute out: within the lateness"
-    assert delivered_late(events, {"day": 1, "early": 2, "minute": 3})
+def test_an_event_is_late_when_anyone_s_event_dated_more_than_the_lateness_after_it_was_published_first():
+    def person(*events: tuple[str, datetime]) -> ExpectedState:
+        return ExpectedState("active", "silent", None, events=events)
+
+    states = {
+        b"ann": person(("early", AT), ("minute", AT + timedelta(minutes=1))),
+        b"bob": person(("day", AT + timedelta(days=1))),
+    }
+    assert late_events(states, {"early": 1, "minute": 2, "day": 3}) == set()
+    assert late_events(states, {"minute": 1, "early": 2, "day": 3}) == set(), "a minute out: within the lateness"
+    assert late_events(states, {"day": 1, "early": 2, "minute": 3}) == {"early", "minute"}, "behind bob's day"
 
 
 def test_a_person_whose_event_came_late_is_left_to_the_purchase_checks():
