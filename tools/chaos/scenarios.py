@@ -26,6 +26,7 @@ from tools.demo.steps import member_id_named_by, write_contacts
 from tools.demo.watch import Watcher
 from tools.oracle import Expected, expected
 from tools.simulate import ChainSpec, SimRecord, Simulation, simulate
+from tools.simulate.people import FOLLOWER, WECOM
 
 CHAOS_DIR = config.OUT_DIR / "chaos"
 # The identifiers a purchase can name a new member by (ingest's formats list them first or second).
@@ -133,7 +134,6 @@ async def chaos(
     console.print(f"drained {waited:.0f} s after the last record; {time.monotonic() - began:.0f} s in all")
     seen = await observe(settings, since, session.sink_url)
     members_of = person_members(sim.truth)
-    _write_differences("chaos", oracle, seen, members_of)
     return Outcome(
         "chaos",
         len(sim.records),
@@ -145,7 +145,7 @@ async def chaos(
             "webhook_records": webhook.posted,
             "webhook_retries": webhook.retries,
             **_volume(seen),
-            **_coverage(oracle, seen, members_of),
+            **_state_report("chaos", oracle, seen, members_of),
         },
         unplanned_exits=fleet.unplanned_exits,
     )
@@ -169,7 +169,6 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         seen = await observe(settings, since, session.sink_url)
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
-        _write_differences(run, oracle, seen, members_of)
         findings = verdict(oracle, seen, members_of)
         findings.append(
             Finding(
@@ -191,7 +190,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
                     "ingest_p50_ms": latency[run][0],
                     "ingest_p99_ms": latency[run][1],
                     **_volume(seen),
-                    **_coverage(oracle, seen, members_of),
+                    **_state_report(run, oracle, seen, members_of),
                 },
                 unplanned_exits=fleet.unplanned_exits,
             )
@@ -215,10 +214,10 @@ def person_members(truth: list[dict[str, Any]]) -> dict[bytes, set[str]]:
     named = {}
     for person in truth:
         ids = {(kind, person.get(field)) for kind, field in _NAMING_IDS}
-        if person["kind"] == "wechat_follower":  # an openid names someone only within its official account
+        if person["kind"] == FOLLOWER:  # an openid names someone only within its official account
             account = str(person["community_id"]).removeprefix("wechat_oa:")
             ids.add(("wechat_openid", f"{account}:{person['external_id']}"))
-        elif person["kind"] == "wecom_contact":
+        elif person["kind"] == WECOM:
             ids.add(("wecom_external_id", person["external_id"]))
         named[str(person["key"]).encode()] = {_member_id(kind, raw) for kind, raw in ids if raw} - {""}
     return named
@@ -264,15 +263,14 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
     return round(cuts[49], 1), round(cuts[98], 1)
 
 
-def _write_differences(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> None:
-    """``out/chaos/<run>-state-differences.json``: the persons whose state the oracle disputes, to see why."""
+def _state_report(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:
+    """How many persons the state checks compared, and why the others were left to the purchase
+    checks; writes ``out/chaos/<run>-state-differences.json``, the persons whose changes the oracle
+    disputes, to see why."""
+    coverage = state_coverage(oracle, seen, members_of)
     path = CHAOS_DIR / f"{run}-state-differences.json"
-    path.write_text(json.dumps(state_differences(oracle, seen, members_of), indent=1, ensure_ascii=False))
-
-
-def _coverage(oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:
-    """How many persons the state checks compared, and why the others were left to the purchase checks."""
-    counts = Counter(coverage for coverage, _ in state_coverage(oracle, seen, members_of).values())
+    path.write_text(json.dumps(state_differences(oracle, seen, coverage), indent=1, ensure_ascii=False))
+    counts = Counter(treated for treated, _ in coverage.values())
     return {f"persons_{kind}": counts[kind] for kind in ("compared", "late", "merged_or_split", "missing")}
 
 

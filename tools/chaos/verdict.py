@@ -225,13 +225,14 @@ def _states_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[by
 
 
 def state_differences(
-    expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]], limit: int = 100
+    expected: Expected, seen: Observed, coverage: Mapping[bytes, tuple[str, str | None]], limit: int = 100
 ) -> list[dict[str, object]]:
-    """For a failed state check: each compared person whose state or changes differ, with their
-    events (id, event time, when ingest published it) and both change lists, to see why."""
+    """For a failed state check: each compared person whose changes differ, with their events (id,
+    event time, when ingest published it) and both change lists, to see why. ``coverage``: as
+    ``state_coverage`` gives it."""
     out: list[dict[str, object]] = []
-    for person, (coverage, member) in state_coverage(expected, seen, members_of).items():
-        if coverage != "compared" or member is None or len(out) >= limit:
+    for person, (treated, member) in coverage.items():
+        if treated != "compared" or member is None or len(out) >= limit:
             continue
         want = expected.states[person]
         recorded = seen.scoring_changes.get(member, [])
@@ -243,16 +244,18 @@ def state_differences(
                 "member_id": member,
                 "events": [(ref, at.isoformat(), seen.out_at_ms.get(ref)) for ref, at in want.events],
                 "scoring": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in recorded],
-                "oracle": [
-                    (c.version, c.at.isoformat(), c.lifecycle, c.engagement_tier, list(c.reasons)) for c in want.changes
-                ],
+                "oracle": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in _rows(want.changes)],
             }
         )
     return out
 
 
+def _rows(changes: Iterable[Change]) -> list[tuple[int, datetime, str, str, tuple[str, ...]]]:
+    return [change.row() for change in changes]
+
+
 def _first_difference(recorded: list[tuple[int, datetime, str, str, tuple[str, ...]]], want: Iterable[Change]) -> str:
-    changes = [(c.version, c.at, c.lifecycle, c.engagement_tier, c.reasons) for c in want]
+    changes = _rows(want)
     if recorded == changes:
         return ""
     at = next((i for i, (a, b) in enumerate(zip(recorded, changes, strict=False)) if a != b), None)

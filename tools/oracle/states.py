@@ -47,6 +47,10 @@ class Change:
     engagement_tier: str
     reasons: tuple[str, ...]
 
+    def row(self) -> tuple[int, datetime, str, str, tuple[str, ...]]:
+        """As scoring records it in ``transitions``: (version, at, lifecycle, tier, reasons)."""
+        return (self.version, self.at, self.lifecycle, self.engagement_tier, self.reasons)
+
 
 @dataclass(frozen=True)
 class ExpectedState:
