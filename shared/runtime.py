@@ -153,12 +153,14 @@ def batch_consumer(
     event_time_order: bool = False,
     feedback: Sequence[TopicSpec] = (),
     aligned_batch_records: int | None = None,
+    marks_to: Sequence[TopicSpec] = (),
 ) -> BatchConsumer[Any]:
     """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
 
     ``co_partitioned`` keeps partition p of every consumed topic on one consumer, and
     ``event_time_order`` reads the partitions in step by event time, all but the ``feedback``
-    topics', and hands on up to ``aligned_batch_records`` at once (see BatchConsumer).
+    topics', and hands on up to ``aligned_batch_records`` at once (see BatchConsumer). With
+    ``marks_to``, it writes progress marks for its input partitions to those topics (progress.py).
     """
     return BatchConsumer(
         service=ctx.name,
@@ -173,6 +175,7 @@ def batch_consumer(
         event_time_order=event_time_order,
         feedback_topics=[spec.name for spec in feedback],
         aligned_batch_records=aligned_batch_records,
+        marks_to={spec.name: spec.partitions for spec in marks_to},
     )
 
 
@@ -188,6 +191,7 @@ def single_consumer_service(
     prepare: Callable[[ServiceContext], Awaitable[None]] | None = None,
     event_time_order: bool = False,
     aligned_batch_records: int | None = None,
+    marks_to: Sequence[TopicSpec] = (),
 ) -> ServiceDefinition:
     """A service with one consumer group over ``consumes``; CloudEvents decoding unless told otherwise."""
 
@@ -201,6 +205,7 @@ def single_consumer_service(
             dlq=dlq,
             event_time_order=event_time_order,
             aligned_batch_records=aligned_batch_records,
+            marks_to=marks_to,
         )
         return [consumer]
 

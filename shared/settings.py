@@ -25,6 +25,12 @@ class KafkaSettings(BaseSettings):
     # back after its last delivery, for records its producer is still writing (Kafka Streams'
     # max.task.idle.ms). 0 adds no latency; a replay at high speed needs it to stay repeatable.
     max_idle_ms: int = Field(default=0, ge=0)
+    # A producer (or one origin of it) whose progress marks stop for this long stops holding its
+    # partitions back (alignment.py). It should outlast a replica's restart or its partitions'
+    # move to another replica (about the session timeout), or records overtake the dead one's.
+    mark_idle_ms: int = Field(default=30_000, ge=100)
+    # Consumers that write progress marks write them at most this often (and after the last batch).
+    progress_mark_interval_ms: int = Field(default=250, ge=1)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     max_poll_interval_ms: int = Field(default=300_000, ge=1000)

@@ -27,6 +27,13 @@ Such a partition need not be in event-time order between its marks (scoring's sw
 a review after changes newer than it), so once marked, a record older than one before it takes
 its own place in time instead of waiting behind the newer ones.
 
+A partition fed by several processes of one producer (ingest's replicas) gets marks that name
+their origins (progress.py). It bounds by the least latest mark over every origin there is, so
+what one replica promised never lets the consumer past what another has not published yet. An
+origin whose marks stop for ``mark_idle_s`` (its replica died, and nobody has taken over its
+input yet) stops bounding then, like a silent producer above; until then it holds the partition
+back, which is the point: the dead replica's records come later, from its successor.
+
 With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to its end bounds too,
 for that long after its last delivery: a record read from one partition then waits a moment for
 older ones its producer is still writing to another. In live traffic that costs up to that much
@@ -43,6 +50,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
+
+from shared.kafka.progress import Mark
 
 K = TypeVar("K")  # a partition, as the consumer names it
 R = TypeVar("R")  # a record
@@ -71,23 +80,25 @@ class EventTimeAligner(Generic[K, R]):
         max_held: int = 1_000,
         max_ready: int | None = None,
         idle_s: float = 5.0,
-        mark_of: Callable[[R], datetime | None] | None = None,
+        mark_of: Callable[[R], Mark | None] | None = None,
         mark_idle_s: float = 30.0,
         max_idle_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         waited: Callable[[], float] | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
-        # A record's mark time when it is a progress mark, else None.
+        # A record's mark when it is a progress mark, else None.
         self._mark_of = mark_of or (lambda _record: None)
         self._mark_idle_s = mark_idle_s
         self._max_idle_s = max_idle_s
-        self._marked_until: dict[K, datetime] = {}
+        self._marked: dict[K, _Marks] = {}
         self._max_held = max_held
         self._max_ready = max_ready
         self._idle_s = idle_s
         self._clock = clock
+        self._wall = wall  # to tell how long ago a mark was written
         self._waited = waited or clock
         self._last_delivery_waited: dict[K, float] = {}
         self._read_until: dict[K, datetime] = {}
@@ -109,12 +120,15 @@ class EventTimeAligner(Generic[K, R]):
             for record in records:
                 mark = self._mark_of(record)
                 if mark is not None:
-                    self._marked_until[partition] = max(mark, self._marked_until.get(partition, mark))
-                    latest = max(latest, mark)
+                    # A mark read long after it was written (a restart re-reading the topic's tail)
+                    # shows its origin alive back then, not now.
+                    age = 0.0 if mark.written_at is None else max(0.0, self._wall() - mark.written_at)
+                    self._marked.setdefault(partition, _Marks(since=now - age)).take(mark, now - age)
+                    latest = max(latest, mark.until)
                     continue
                 # A record without a time (bad input) goes with the record before it.
                 own = self._time_of(record) or latest
-                if own < latest and partition in self._marked_until:
+                if own < latest and partition in self._marked:
                     _insert_in_time_order(held, own, record)
                     self._unsorted.add(partition)
                     continue
@@ -159,19 +173,21 @@ class EventTimeAligner(Generic[K, R]):
         waited = self._waited()
         bounds = []
         behind = set(behind)
-        for partition, marked in self._marked_until.items():
+        for partition, marks in self._marked.items():
             # Only the mark is promised: what came after it may still be followed by older records
             # (scoring's sweeper publishes reviews between its batches' marks).
             if partition in self._paused:
-                bounds.append(self._read_until.get(partition, marked))  # as below: the pause must end
-            elif now - self._last_delivery.get(partition, now) < self._mark_idle_s:
-                bounds.append(marked)
+                bounds.append(self._read_until.get(partition, FAR_PAST))  # as below: the pause must end
+                continue
+            promised = marks.bound(now, self._last_delivery.get(partition, now), self._mark_idle_s)
+            if promised is not None:
+                bounds.append(promised)
         if self._max_idle_s > 0:
             for partition, latest in self._read_until.items():
                 recent = now - self._last_delivery.get(partition, now) < self._max_idle_s
-                if recent and partition not in behind and partition not in self._marked_until:
+                if recent and partition not in behind and partition not in self._marked:
                     bounds.append(latest - _TICK)
-        for partition in behind - self._marked_until.keys():
+        for partition in behind - self._marked.keys():
             latest = self._read_until.get(partition, FAR_PAST)
             if partition in self._paused:
                 # Its next record is no older than its latest; the ones that old wait in memory and
@@ -182,6 +198,19 @@ class EventTimeAligner(Generic[K, R]):
                 # wait for it, so equal times from several partitions go out together, in order.
                 bounds.append(latest - _TICK if latest > FAR_PAST else FAR_PAST)
         return min(bounds, default=FAR_FUTURE)
+
+    def complete_until(self, behind: Iterable[K]) -> datetime | None:
+        """Event time up to which every record of these partitions has been handed on, or will come
+        after it: what a mark may promise downstream. None before anything was read."""
+        if not self._read_until:
+            return None
+        until = min(self.bound(behind), max(self._read_until.values()))
+        for held in self._held.values():
+            if held and held[0][0] > FAR_PAST:
+                until = min(until, held[0][0] - _TICK)
+            elif held:
+                return None
+        return until
 
     def held(self) -> int:
         """How many records wait in memory, all partitions together."""
@@ -210,7 +239,36 @@ class EventTimeAligner(Generic[K, R]):
             self._held.pop(partition, None)
             self._unsorted.discard(partition)
             self._paused.discard(partition)
-            self._marked_until.pop(partition, None)
+            self._marked.pop(partition, None)
+
+
+@dataclass
+class _Marks:
+    """What one partition's marks have promised, per origin (the anonymous one: a single producer)."""
+
+    since: float  # clock when the partition's first mark read was written
+    until: dict[str, datetime] = field(default_factory=dict)
+    seen: dict[str, float] = field(default_factory=dict)  # clock of each origin's latest mark
+    expected: frozenset[str] = frozenset()  # every origin there is, from the latest mark that said
+
+    def take(self, mark: Mark, written: float) -> None:
+        """Take in ``mark``, written at ``written`` on this aligner's clock."""
+        for origin in mark.origins or ("",):
+            self.until[origin] = max(mark.until, self.until.get(origin, mark.until))
+            self.seen[origin] = max(written, self.seen.get(origin, written))
+        if mark.expected:
+            self.expected = mark.expected
+
+    def bound(self, now: float, last_delivery: float, idle_s: float) -> datetime | None:
+        """The least promise over the origins still heard from; None when none is."""
+        promises = []
+        for origin in self.expected | self.until.keys():
+            # A partition's single producer shows it is alive with anything it delivers; one of
+            # several only with its own marks (the others' records say nothing of it).
+            heard = last_delivery if origin == "" else self.seen.get(origin, self.since)
+            if now - heard < idle_s:
+                promises.append(self.until.get(origin, FAR_PAST))
+        return min(promises, default=None)
 
 
 def _insert_in_time_order(held: deque[tuple[datetime, R]], when: datetime, record: R) -> None:

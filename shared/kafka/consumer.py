@@ -19,7 +19,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -29,8 +29,9 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from shared.contracts.envelope import KafkaRecord
 from shared.kafka.alignment import EventTimeAligner
-from shared.kafka.progress import is_progress_mark, mark_until
+from shared.kafka.progress import Mark, is_progress_mark, origin_name, progress_marks, read_mark
 from shared.kafka.records import (
     Decoded,
     Decoder,
@@ -94,6 +95,7 @@ class BatchConsumer(Generic[T]):
         event_time_order: bool = False,
         aligned_batch_records: int | None = None,
         feedback_topics: Collection[str] = (),
+        marks_to: Mapping[str, int] | None = None,
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
@@ -123,8 +125,17 @@ class BatchConsumer(Generic[T]):
                 max_ready=batch,
                 mark_of=_mark_of,
                 max_idle_s=settings.max_idle_ms / 1000,
+                mark_idle_s=settings.mark_idle_ms / 1000,
                 waited=lambda: self._waited_s,
             )
+        # Topics (name → partition count) this consumer's output goes to, on whose every partition
+        # it writes progress marks for its own input partitions (progress.py): a consumer
+        # downstream then knows when this replica's share of the input is complete up to a time.
+        self._marks_to = dict(marks_to or {})
+        self._mark_every_s = settings.progress_mark_interval_ms / 1000
+        self._complete_until: datetime | None = None  # what the next marks may promise
+        self._marked_until: datetime | None = None  # what the last committed marks promised
+        self._marked_at = 0.0
         # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
         # times are another service's wall clock, not the stream's event time, so they neither wait
         # nor hold anything back.
@@ -193,6 +204,8 @@ class BatchConsumer(Generic[T]):
             if polled or held:
                 async with self._batch_lock:
                     await self._process(polled, stop)
+            if self._marks_to:
+                await self._write_due_marks()
             await self._update_lag()
 
     # -- one batch -----------------------------------------------------------------------------
@@ -206,7 +219,12 @@ class BatchConsumer(Generic[T]):
         if self._aligner is not None:
             decoded, rejections, commit = self._in_event_time_order(self._aligner, polled, decoded, rejections, marks)
             if not decoded and not rejections:
-                return  # everything read waits for event time (or was a progress mark)
+                # Everything read waits for event time, or was a progress mark: move past the marks
+                # (up to the first waiting record), or a partition ending in one would show lag for ever.
+                advanced = {tp: offset for tp, offset in commit.items() if offset > self._committed.get(tp, -1)}
+                if advanced:
+                    await self._commit(advanced)
+                return
         elif not decoded and not rejections:
             await self._commit(commit)  # only progress marks: nothing to apply
             return
@@ -226,6 +244,7 @@ class BatchConsumer(Generic[T]):
                     log.error("batch failed on a transient error; will refetch", attempts=attempt, error=repr(exc))
                     consumer = self._require_consumer()
                     rewind = {tp: batch[0].offset for tp, batch in polled.items()}
+                    self._complete_until = None  # what was promised is read again
                     if self._aligner is not None:
                         rewind = self._rewind_aligned(self._aligner, decoded, rejections)
                     for tp, offset in rewind.items():
@@ -266,6 +285,8 @@ class BatchConsumer(Generic[T]):
                 by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
         behind = {tp for tp in self._behind() if tp.topic not in self._feedback_topics}
         step = aligner.step(by_partition, behind)
+        if self._marks_to:
+            self._complete_until = aligner.complete_until(behind)
         metrics.RECORDS_WAITING.labels(self.service).set(aligner.held())
         self._more_ready = step.more_ready
         step.ready[:0] = feedback
@@ -322,11 +343,11 @@ class BatchConsumer(Generic[T]):
         marks: list[ProgressMark] = []
         for record in records:
             if is_progress_mark(record.headers):
-                until = mark_until(record.value)
-                if until is None:
+                mark = read_mark(record.value)
+                if mark is None:
                     rejections.append(Rejection(record, "invalid_progress_mark", "progress mark without an until time"))
                 else:
-                    marks.append(ProgressMark(record, until))
+                    marks.append(ProgressMark(record, replace(mark, written_at=record.timestamp / 1000)))
                 continue
             try:
                 decoded.append(self._decoder(record))
@@ -372,7 +393,52 @@ class BatchConsumer(Generic[T]):
                 await self._handler(uow, fresh)
             dead = [r for r in rejections if r.inbox_id in new_ids] + uow.rejections
             await outbox.append(conn, [*uow.outgoing, *(dead_letter(self.service, self._dlq_topic, r) for r in dead)])
+            # After the batch's records in the outbox, so after them in every partition.
+            due = self._due_marks()
+            if due is not None:
+                await outbox.append(conn, due[1])
+        if due is not None:
+            self._marked_until, self._marked_at = due[0], time.monotonic()
         self._count(decoded, fresh, uow.rejections, dead)
+
+    # -- progress marks ------------------------------------------------------------------------
+
+    def _due_marks(self) -> tuple[datetime, list[KafkaRecord]] | None:
+        """The marks to write now, if the input is complete further than the last ones said and
+        they are not too recent (a mark per output partition per batch would swamp small batches)."""
+        until = self._complete_until
+        if not self._marks_to or until is None or (self._marked_until is not None and until <= self._marked_until):
+            return None
+        if time.monotonic() - self._marked_at < self._mark_every_s:
+            return None
+        consumer = self._require_consumer()
+        owned = sorted(tp for tp in consumer.assignment() if tp.topic not in self._feedback_topics)
+        if not owned:
+            return None
+        origins = [origin_name(tp.topic, tp.partition) for tp in owned]
+        universe = {topic: len(consumer.partitions_for_topic(topic) or ()) for topic in {tp.topic for tp in owned}}
+        marks = [
+            mark
+            for topic, partitions in sorted(self._marks_to.items())
+            for mark in progress_marks(
+                topic, partitions, range(partitions), until, self.service, origins=origins, universe=universe
+            )
+        ]
+        return until, marks
+
+    async def _write_due_marks(self) -> None:
+        """Marks for input that went quiet after a batch whose own marks were held back as too recent."""
+        async with self._batch_lock:
+            due = self._due_marks()
+            if due is None:
+                return
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await outbox.append(conn, due[1])
+            except TRANSIENT_ERRORS as exc:
+                log.warning("progress marks not written; will retry", error=repr(exc))
+                return
+            self._marked_until, self._marked_at = due[0], time.monotonic()
 
     def _count(
         self,
@@ -454,7 +520,7 @@ class ProgressMark:
     """A producer's progress mark (see progress.py): read into the clock, never handed on."""
 
     record: RawRecord
-    until: datetime
+    mark: Mark
 
 
 def _offset_of(item: Decoded[Any] | Rejection | ProgressMark) -> int:
@@ -465,8 +531,8 @@ def _event_time_of(item: Decoded[Any] | Rejection | ProgressMark) -> datetime | 
     return item.event_time if isinstance(item, Decoded) else None
 
 
-def _mark_of(item: Decoded[Any] | Rejection | ProgressMark) -> datetime | None:
-    return item.until if isinstance(item, ProgressMark) else None
+def _mark_of(item: Decoded[Any] | Rejection | ProgressMark) -> Mark | None:
+    return item.mark if isinstance(item, ProgressMark) else None
 
 
 class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -480,6 +546,7 @@ class _HoldRebalanceForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
             pass
         metrics.REBALANCES.labels(self._owner.service, "revoked").inc()
         self._owner.forget_partitions(list(revoked))
+        self._owner._complete_until = None  # marks speak for the partitions owned: wait for the next step
         if self._owner._aligner is not None:
             self._owner._aligner.forget(revoked)
         for tp in revoked:

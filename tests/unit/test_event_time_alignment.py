@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.kafka.alignment import FAR_FUTURE, EventTimeAligner
+from shared.kafka.progress import Mark
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -179,7 +180,7 @@ def marked_aligner(clock: Clock, mark_idle_s: float = 30.0) -> EventTimeAligner[
     return EventTimeAligner(
         lambda r: r[1],
         lambda r: None if r[0].endswith("!") else at(r[2]),
-        mark_of=lambda r: at(r[2]) if r[0].endswith("!") else None,
+        mark_of=lambda r: Mark(T0 + timedelta(hours=r[2] or 0)) if r[0].endswith("!") else None,
         mark_idle_s=mark_idle_s,
         clock=clock,
     )
@@ -267,3 +268,79 @@ def test_between_marks_an_older_record_written_after_newer_ones_goes_out_at_its_
 def test_an_unmarked_partition_keeps_its_records_in_the_order_it_has_them() -> None:
     step = aligner().step({"a": records("a", [4, 3]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("b", 0, 2), ("a", 0, 4), ("a", 1, 3)], "without marks, hour 3 goes with hour 4 before it"
+
+
+# Marks of a producer with several replicas: each speaks for the input partitions ("origins") it owns.
+OriginRecord = tuple[str, int, int, tuple[str, ...]]  # (partition, offset, hour, origins: a mark when not empty)
+EVERY_ORIGIN = frozenset({"raw/0", "raw/1"})
+
+
+def origin_aligner(clock: Clock, mark_idle_s: float = 30.0) -> EventTimeAligner[str, OriginRecord]:
+    return EventTimeAligner(
+        lambda r: r[1],
+        lambda r: None if r[3] else at(r[2]),
+        mark_of=lambda r: Mark(T0 + timedelta(hours=r[2]), r[3], EVERY_ORIGIN) if r[3] else None,
+        mark_idle_s=mark_idle_s,
+        clock=clock,
+    )
+
+
+def test_one_replicas_mark_does_not_let_records_past_what_another_replica_has_not_published() -> None:
+    align = origin_aligner(Clock())
+    # Replica A (raw/0) has published everything up to hour 5; replica B (raw/1) only up to hour 2.
+    polled = {"m": [("m", 0, 1, ()), ("m", 1, 5, ("raw/0",)), ("m", 2, 2, ("raw/1",)), ("m", 3, 4, ())]}
+    step = align.step(polled, behind=set())
+    assert [r[2] for r in step.ready] == [1], "hour 4 waits: B may still publish hour 3"
+    step = align.step({"m": [("m", 4, 3, ()), ("m", 5, 6, ("raw/1",))]}, behind=set())
+    assert [r[2] for r in step.ready] == [3, 4], "B's late hour 3 goes before A's hour 4, once B marked past it"
+
+
+def test_an_origin_nobody_has_marked_yet_holds_the_partition_back_until_the_idle_time() -> None:
+    clock = Clock()
+    align = origin_aligner(clock, mark_idle_s=30.0)
+    step = align.step({"m": [("m", 0, 5, ("raw/0",)), ("m", 1, 4, ())]}, behind=set())
+    assert step.ready == [], "raw/1's replica has not said how far it got"
+    clock.now = 31.0
+    step = align.step({}, behind=set())
+    assert [r[2] for r in step.ready] == [4], "a replica silent that long (dead, not yet replaced) stops holding back"
+
+
+def test_a_dead_replicas_origins_are_taken_over_by_whoever_marks_them_next() -> None:
+    clock = Clock()
+    align = origin_aligner(clock, mark_idle_s=30.0)
+    align.step({"m": [("m", 0, 3, ("raw/0",)), ("m", 1, 3, ("raw/1",))]}, behind=set())
+    clock.now = 10.0
+    # A died at hour 3; B keeps marking raw/1 and publishing: hour 6 must wait for raw/0.
+    step = align.step({"m": [("m", 2, 6, ()), ("m", 3, 7, ("raw/1",))]}, behind=set())
+    assert step.ready == []
+    clock.now = 20.0
+    # B took raw/0 over, published its backlog (hour 5) and marks both.
+    step = align.step({"m": [("m", 4, 5, ()), ("m", 5, 7, ("raw/0", "raw/1"))]}, behind=set())
+    assert [r[2] for r in step.ready] == [5, 6]
+
+
+def test_what_a_consumer_may_promise_is_what_it_has_handed_on_and_nothing_older_can_follow() -> None:
+    align = aligner()
+    assert align.complete_until(behind=set()) is None, "nothing read, nothing promised"
+    step = align.step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind={"b"})
+    assert [r[2] for r in step.ready] == [1], "b is behind at hour 2: its next record may be that old"
+    assert align.complete_until(behind={"b"}) == T0 + timedelta(hours=2, microseconds=-1)
+    step = align.step({"b": records("b", [6], first=1)}, behind=set())
+    assert [r[2] for r in step.ready] == [2, 5, 6]
+    assert align.complete_until(behind=set()) == at(6), "all read to the end: everything up to the newest read"
+
+
+def test_a_mark_read_long_after_it_was_written_does_not_hold_anything_back() -> None:
+    clock = Clock()
+    clock.now = 1_000.0
+    align: EventTimeAligner[str, OriginRecord] = EventTimeAligner(
+        lambda r: r[1],
+        lambda r: None if r[3] else at(r[2]),
+        # Written 40 s before it is read: a restarted consumer re-reading the tail after ingest stopped.
+        mark_of=lambda r: Mark(T0 + timedelta(hours=r[2]), r[3], EVERY_ORIGIN, written_at=960.0) if r[3] else None,
+        mark_idle_s=30.0,
+        clock=clock,
+        wall=clock,
+    )
+    step = align.step({"m": [("m", 0, 2, ("raw/0",)), ("m", 1, 4, ())]}, behind=set())
+    assert [r[2] for r in step.ready] == [4], "nobody has marked for 40 s: nothing is promised any more"

@@ -19,6 +19,7 @@ from shared.contracts.topics import (
     MEMBER_PURCHASE,
     OFFER_ISSUED,
 )
+from shared.kafka.progress import is_progress_mark
 from shared.settings import Settings
 from tools.demo.figures.ingest import DLQ_TOPICS
 from tools.kafka_probe import KafkaProbe, Offsets, records_between
@@ -116,6 +117,8 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
 
 
 def _note(seen: Observed, topic: str, headers: dict[str, bytes], value: bytes | None, timestamp: int) -> None:
+    if is_progress_mark(headers.items()):
+        return  # ingest's progress marks on the member topics: the stream's clock, no event
     payload: dict[str, Any] = json.loads(value or b"{}")
     if topic in DLQ_TOPICS:
         original = base64.b64decode(payload["original_value_b64"])

@@ -10,7 +10,7 @@ from services.ingest.adapters.store_zones import StoreZones
 from services.ingest.domain.model import Ignored, Parsed
 from services.ingest.entrypoints import http
 from services.ingest.entrypoints.settings import IngestSettings
-from services.ingest.entrypoints.topology import CONSUMES
+from services.ingest.entrypoints.topology import CONSUMES, MARKED
 from services.ingest.service_layer.handlers import canonical_publisher
 from shared.contracts.topics import INGEST_DLQ
 from shared.kafka.records import Decoder
@@ -45,6 +45,8 @@ _wiring = _Wiring()
 # and scoring and campaigns apply each member's events in event-time order. Up to 5,000 records
 # that are already due go in one transaction: ingest's statements per batch are fixed, and on the
 # 100,000-record bench batches of 5,000 gave 5,570 events/s against 4,424 at the fetch size (500).
+# Its progress marks on the member topics tell scoring and campaigns when every replica's share of
+# the raw input is complete up to a time, so one replica's outage is waited for, not overtaken.
 DEFINITION = single_consumer_service(
     "ingest",
     Path(__file__).resolve().parents[1] / "migrations",
@@ -56,4 +58,5 @@ DEFINITION = single_consumer_service(
     prepare=_wiring.prepare,
     event_time_order=True,
     aligned_batch_records=5_000,
+    marks_to=MARKED,
 )

@@ -7,10 +7,11 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from tests.integration.ingest.conftest import ingest_env
+from tests.integration.ingest.conftest import Outputs, ingest_env
 from tests.stack import REPO_ROOT
 from tools import upstream as make
 
@@ -167,3 +168,32 @@ async def test_store_registry_gives_pos_times_their_zone_and_unknown_stores_are_
     assert set(by_store[f"{run}-nowhere"]["unknown_skus"]) == {
         line["sku"] for line in by_store[f"{run}-nowhere"]["lines"]
     }
+
+
+async def test_after_its_events_ingest_marks_every_member_partition_complete_up_to_them(
+    ingest_service, outputs, upstream
+):
+    run = run_id()
+    # Newer than any other test's events: a mark promises only time past what ingest already promised.
+    at = datetime.now(UTC) + timedelta(hours=1)
+    await upstream(make.chat_json(run, 1, 1, at), make.pos_receipt(run, 2, 2, at + timedelta(seconds=1)))
+    await outputs.until(lambda o: len(o.events("member.purchase.v1", run)) == 1, what="the chat and the receipt")
+
+    def marks(o: Outputs, topic: str) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
+        return [
+            (body, headers)
+            for t, body, headers in o.records
+            if t == topic and headers.get("ce_type") == b"memberpulse.stream.progress.v1"
+        ]
+
+    def covered(o: Outputs, topic: str) -> set[int]:
+        # The partitions of ``topic`` whose marks promise everything up to the receipt.
+        return {body["partition"] for body, _ in marks(o, topic) if datetime.fromisoformat(body["until"]) >= at}
+
+    for topic in ("member.chat.v1", "member.community.v1", "member.purchase.v1", "member.merged.v1"):
+        await outputs.until(lambda o, topic=topic: covered(o, topic) == set(range(12)), what=f"marks on {topic}")
+    body, _ = marks(outputs, "member.purchase.v1")[-1]
+    assert body["universe"] == {"raw.chat.v1": 12, "raw.purchase.v1": 12}
+    assert len(body["origins"]) == 24, "one ingest process owns every raw partition and says so"
+    chat = outputs.events("member.chat.v1", run)
+    assert chat, "the marks are not events: the chat is found among the events as before"
