@@ -181,8 +181,9 @@ def state_coverage(
     ``compared``: scoring knows them by one member id and none of their events reached it behind
     its watermark. Left to the purchase checks: ``merged_or_split``, under two ids (never linked
     by an event naming both) or in a merge, since how scoring combines two members' states is its
-    own rule; and ``late``, one of their events reached scoring behind its watermark, which it folds
-    in at the member's clock (``tools.oracle.states.late_events``). ``missing``: not in state at all.
+    own rule; and ``late``, one of their events came over the webhook behind newer ones, real
+    upstream lateness that scoring folds in at the member's clock (``tools.oracle.states.late_events``).
+    ``missing``: not in state at all.
     """
     merged = {member for pair in seen.merges for member in pair}
     late = late_events(expected.states, seen.out_at_ms)

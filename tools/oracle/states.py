@@ -31,7 +31,7 @@ from shared.contracts import (
     MemberPurchaseV1,
     PurchaseKind,
 )
-from tools.simulate.model import Meaning, SimRecord
+from tools.simulate.model import Meaning, Route, SimRecord
 
 # Scoring's default (MP_SCORING_ALLOWED_LATENESS_SECONDS).
 DEFAULT_LATENESS = timedelta(minutes=5)
@@ -61,6 +61,8 @@ class ExpectedState:
     changes: tuple[Change, ...] = ()
     # The person's events, in the order they were sent: (upstream event id, event time).
     events: tuple[tuple[str, datetime], ...] = ()
+    # Those of them the upstream POSTed to ingest's webhook (the web shop's batches).
+    by_webhook: frozenset[str] = frozenset()
 
 
 def expected_states(
@@ -72,9 +74,12 @@ def expected_states(
     """
     policy = policy or Policy()
     sent: dict[bytes, list[tuple[datetime, str, Meaning]]] = defaultdict(list)
+    by_webhook: set[str] = set()
     for record in records:
         if record.expect == "accepted" and record.meaning is not None:
             sent[record.key].append((record.at, record.ref, record.meaning))
+            if record.route is Route.HTTP:
+                by_webhook.add(record.ref)
     if not sent:
         return {}
     watermark = max(meaning.occurred_at for mine in sent.values() for _, _, meaning in mine) - lateness
@@ -93,28 +98,36 @@ def expected_states(
             value = state.value_tier.value if state.value_tier is not None else None
             changes = tuple(change_of(t) for t in transitions)
             events = tuple((ref, meaning.occurred_at) for _, ref, meaning in mine)
-            out[person] = ExpectedState(state.lifecycle.value, state.engagement_tier.value, value, changes, events)
+            webhook = frozenset(ref for ref, _ in events if ref in by_webhook)
+            out[person] = ExpectedState(
+                state.lifecycle.value, state.engagement_tier.value, value, changes, events, webhook
+            )
     return out
 
 
 def late_events(
     states: Mapping[bytes, ExpectedState], published_ms: Mapping[str, int], lateness: timedelta = DEFAULT_LATENESS
 ) -> set[str]:
-    """The events (upstream ids) that reached scoring behind its watermark: older, by more than
-    ``lateness``, than an event anyone's that ingest had published before them.
+    """The events (upstream ids) that came late from upstream: sent over the webhook, and older, by
+    more than ``lateness``, than an event anyone's that ingest had published before them.
 
     ``published_ms``: when ingest published each event. Scoring's sweeper reviews members up to
     the latest event time less the lateness, so by the time such an event arrives its member may
     have been reviewed past it; scoring then folds it in at the member's clock (``apply_event``),
     as event-time processing must, and the member may rightly end elsewhere than the in-order fold.
-    Ingest publishes late when a replica is down (its partitions wait for the rebalance) and when
-    the web shop's webhook batches come in behind the Kafka records.
+    The web shop's webhook batches come in behind the Kafka records: real lateness, that nothing
+    downstream can know of in advance. Records on the raw topics are never late, however ingest
+    fares: its progress marks make scoring wait for every replica's share (docs/ingest.md).
     """
-    events = sorted((published_ms.get(ref, 0), at, ref) for state in states.values() for ref, at in state.events)
+    events = sorted(
+        (published_ms.get(ref, 0), at, ref, ref in state.by_webhook)
+        for state in states.values()
+        for ref, at in state.events
+    )
     late: set[str] = set()
     latest: datetime | None = None
-    for _, at, ref in events:
-        if latest is not None and at < latest - lateness:
+    for _, at, ref, by_webhook in events:
+        if by_webhook and latest is not None and at < latest - lateness:
             late.add(ref)
         latest = at if latest is None else max(latest, at)
     return late

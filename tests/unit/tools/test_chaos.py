@@ -286,9 +286,9 @@ def test_the_oracle_records_every_change_on_the_way_to_the_final_state():
     assert [c.at for c in changes] == sorted(c.at for c in changes)
 
 
-def test_an_event_is_late_when_anyone_s_event_dated_more_than_the_lateness_after_it_was_published_first():
+def test_a_webhook_event_is_late_when_anyone_s_event_dated_more_than_the_lateness_after_it_was_published_first():
     def person(*events: tuple[str, datetime]) -> ExpectedState:
-        return ExpectedState("active", "silent", None, events=events)
+        return ExpectedState("active", "silent", None, events=events, by_webhook=frozenset(ref for ref, _ in events))
 
     states = {
         b"ann": person(("early", AT), ("minute", AT + timedelta(minutes=1))),
@@ -299,10 +299,19 @@ def test_an_event_is_late_when_anyone_s_event_dated_more_than_the_lateness_after
     assert late_events(states, {"day": 1, "early": 2, "minute": 3}) == {"early", "minute"}, "behind bob's day"
 
 
-def test_a_person_whose_event_came_late_is_left_to_the_purchase_checks():
+def test_an_event_from_the_raw_topics_is_never_late_ingest_s_marks_make_scoring_wait_for_it():
+    states = {
+        b"ann": ExpectedState("active", "silent", None, events=(("early", AT),)),
+        b"bob": ExpectedState("active", "silent", None, events=(("day", AT + timedelta(days=1)),)),
+    }
+    assert late_events(states, {"day": 1, "early": 2}) == set()
+
+
+def test_a_person_whose_event_came_late_from_the_webhook_is_left_to_the_purchase_checks():
     oracle, seen = _with_state("at_risk")
     events = (("e1", AT), ("e2", AT + timedelta(days=1)))
-    oracle = replace(oracle, states={b"solo": replace(oracle.states[b"solo"], events=events)})
+    late_by_webhook = replace(oracle.states[b"solo"], events=events, by_webhook=frozenset({"e1"}))
+    oracle = replace(oracle, states={b"solo": late_by_webhook})
     seen.out_at_ms = {"e1": 2_000, "e2": 1_000}
     check = {f.check: f for f in verdict(oracle, seen, SOLO)}[STATE_CHECK]
     assert (check.offences, check.checked) == (0, 0)
