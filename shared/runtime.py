@@ -25,7 +25,7 @@ from shared.contracts.topics import TopicSpec
 from shared.kafka.consumer import BatchConsumer, Handler
 from shared.kafka.decoders import cloudevents_by_topic
 from shared.kafka.producer import idempotent_producer
-from shared.kafka.records import Decoder
+from shared.kafka.records import Decoder, UnitOfWork
 from shared.kafka.relay import OutboxRelay
 from shared.observability import heap
 from shared.observability.http import ops_app
@@ -154,13 +154,15 @@ def batch_consumer(
     feedback: Sequence[TopicSpec] = (),
     aligned_batch_records: int | None = None,
     marks_to: Sequence[TopicSpec] = (),
+    on_progress: Callable[[UnitOfWork], Awaitable[None]] | None = None,
 ) -> BatchConsumer[Any]:
     """The usual consumer: the service's own group over ``consumes``, dead letters to ``dlq``.
 
     ``co_partitioned`` keeps partition p of every consumed topic on one consumer, and
     ``event_time_order`` reads the partitions in step by event time, all but the ``feedback``
     topics', and hands on up to ``aligned_batch_records`` at once (see BatchConsumer). With
-    ``marks_to``, it writes progress marks for its input partitions to those topics (progress.py).
+    ``marks_to``, it writes progress marks for its input partitions to those topics (progress.py);
+    ``on_progress`` hears when its input is complete further with nothing to apply (BatchConsumer).
     """
     return BatchConsumer(
         service=ctx.name,
@@ -176,6 +178,7 @@ def batch_consumer(
         feedback_topics=[spec.name for spec in feedback],
         aligned_batch_records=aligned_batch_records,
         marks_to={spec.name: spec.partitions for spec in marks_to},
+        on_progress=on_progress,
     )
 
 

@@ -210,7 +210,7 @@ class EventTimeAligner(Generic[K, R]):
                 until = min(until, held[0][0] - _TICK)
             elif held:
                 return None
-        return until
+        return until if until > FAR_PAST else None
 
     def held(self) -> int:
         """How many records wait in memory, all partitions together."""

@@ -30,7 +30,7 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.contracts.envelope import KafkaRecord
-from shared.kafka.alignment import EventTimeAligner
+from shared.kafka.alignment import FAR_PAST, EventTimeAligner
 from shared.kafka.progress import Mark, is_progress_mark, origin_name, progress_marks, read_mark
 from shared.kafka.records import (
     Decoded,
@@ -96,6 +96,7 @@ class BatchConsumer(Generic[T]):
         aligned_batch_records: int | None = None,
         feedback_topics: Collection[str] = (),
         marks_to: Mapping[str, int] | None = None,
+        on_progress: Callable[[UnitOfWork], Awaitable[None]] | None = None,
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
@@ -136,6 +137,12 @@ class BatchConsumer(Generic[T]):
         self._complete_until: datetime | None = None  # what the next marks may promise
         self._marked_until: datetime | None = None  # what the last committed marks promised
         self._marked_at = 0.0
+        # Told, in a transaction of its own, when the input is complete further than the last batch
+        # showed with nothing to apply (only marks came, or a partition caught up): scoring moves
+        # its sweeper's watermark and its own marks on with it.
+        self._on_progress = on_progress
+        self._progress_until: datetime | None = None  # how far the last batch or progress call went
+        self._progress_at = 0.0
         # Topics that report back on what this consumer caused (delivery statuses, opt-outs): their
         # times are another service's wall clock, not the stream's event time, so they neither wait
         # nor hold anything back.
@@ -204,8 +211,8 @@ class BatchConsumer(Generic[T]):
             if polled or held:
                 async with self._batch_lock:
                     await self._process(polled, stop)
-            if self._marks_to:
-                await self._write_due_marks()
+            if self._marks_to or self._on_progress is not None:
+                await self._write_progress()
             await self._update_lag()
 
     # -- one batch -----------------------------------------------------------------------------
@@ -285,8 +292,7 @@ class BatchConsumer(Generic[T]):
                 by_partition[TopicPartition(item.record.topic, item.record.partition)].append(item)
         behind = {tp for tp in self._behind() if tp.topic not in self._feedback_topics}
         step = aligner.step(by_partition, behind)
-        if self._marks_to:
-            self._complete_until = aligner.complete_until(behind)
+        self._complete_until = aligner.complete_until(behind)
         metrics.RECORDS_WAITING.labels(self.service).set(aligner.held())
         self._more_ready = step.more_ready
         step.ready[:0] = feedback
@@ -388,7 +394,7 @@ class BatchConsumer(Generic[T]):
             topics = [item.record.topic for item in unique.values()] + [r.record.topic for r in rejections]
             new_ids = await inbox.claim(conn, ids, topics)
             fresh = [item for event_id, item in unique.items() if event_id in new_ids]
-            uow = UnitOfWork(conn, progress=dict(self._progress))
+            uow = UnitOfWork(conn, progress=dict(self._progress), complete_until=self._complete_until)
             if fresh:
                 await self._handler(uow, fresh)
             dead = [r for r in rejections if r.inbox_id in new_ids] + uow.rejections
@@ -399,6 +405,8 @@ class BatchConsumer(Generic[T]):
                 await outbox.append(conn, due[1])
         if due is not None:
             self._marked_until, self._marked_at = due[0], time.monotonic()
+        if fresh:
+            self._progress_until = _latest(self._progress_until, self._complete_until)
         self._count(decoded, fresh, uow.rejections, dead)
 
     # -- progress marks ------------------------------------------------------------------------
@@ -426,19 +434,36 @@ class BatchConsumer(Generic[T]):
         ]
         return until, marks
 
-    async def _write_due_marks(self) -> None:
-        """Marks for input that went quiet after a batch whose own marks were held back as too recent."""
+    def _progress_due(self) -> datetime | None:
+        until = self._complete_until
+        if self._on_progress is None or until is None or until <= (self._progress_until or FAR_PAST):
+            return None
+        return until if time.monotonic() - self._progress_at >= self._mark_every_s else None
+
+    async def _write_progress(self) -> None:
+        """Progress with nothing to apply: marks held back as too recent after the last batch (or
+        for input that moved on without records), and the ``on_progress`` call."""
         async with self._batch_lock:
             due = self._due_marks()
-            if due is None:
+            progressed = self._progress_due()
+            if due is None and progressed is None:
                 return
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    await outbox.append(conn, due[1])
+                    outgoing = due[1] if due is not None else []
+                    if progressed is not None and self._on_progress is not None:
+                        uow = UnitOfWork(conn, progress=dict(self._progress), complete_until=progressed)
+                        await self._on_progress(uow)
+                        outgoing += uow.outgoing
+                    await outbox.append(conn, outgoing)
             except TRANSIENT_ERRORS as exc:
-                log.warning("progress marks not written; will retry", error=repr(exc))
+                log.warning("progress not written; will retry", error=repr(exc))
                 return
-            self._marked_until, self._marked_at = due[0], time.monotonic()
+            now = time.monotonic()
+            if due is not None:
+                self._marked_until, self._marked_at = due[0], now
+            if progressed is not None:
+                self._progress_until, self._progress_at = progressed, now
 
     def _count(
         self,
@@ -521,6 +546,10 @@ class ProgressMark:
 
     record: RawRecord
     mark: Mark
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _offset_of(item: Decoded[Any] | Rejection | ProgressMark) -> int:

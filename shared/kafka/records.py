@@ -138,6 +138,9 @@ class UnitOfWork:
     # to that partition so far; for every partition the consumer is assigned, not only this
     # batch's. Event-time services use it to know which partitions may still deliver older events.
     progress: dict[tuple[str, int], bool] = field(default_factory=dict)
+    # For a consumer in event-time order: the event time up to which every record of its partitions
+    # has been handed on, this batch's included (alignment.py ``complete_until``); None if unknown.
+    complete_until: datetime | None = None
 
     def publish(self, record: KafkaRecord) -> None:
         self.outgoing.append(record)

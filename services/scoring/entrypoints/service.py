@@ -14,7 +14,7 @@ from services.scoring.domain.community_health import UNFOLLOW_BANDS, unfollow_ba
 from services.scoring.entrypoints import http
 from services.scoring.entrypoints.settings import ScoringSettings
 from services.scoring.entrypoints.topology import CONSUMES
-from services.scoring.service_layer.handlers import member_events_handler
+from services.scoring.service_layer.handlers import member_events_handler, note_progress
 from services.scoring.service_layer.policy_holder import PolicyHolder
 from services.scoring.service_layer.policy_refresh import keep_policy_current
 from services.scoring.service_layer.sweeper import Sweeper
@@ -39,6 +39,7 @@ def _build(ctx: ServiceContext, holder: PolicyHolder, settings: ScoringSettings)
             # in step by event time: a batch is complete up to its newest event (arrivals.py).
             co_partitioned=True,
             event_time_order=True,
+            on_progress=partial(note_progress, marks_await_reviews=settings.marks_await_reviews),
         )
     ]
 

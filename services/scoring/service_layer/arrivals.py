@@ -12,7 +12,7 @@ with the next batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,25 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+async def record_progress(uow: UnitOfWork, read: Mapping[tuple[str, int], datetime | None]) -> None:
+    """Each partition's progress, for the sweeper's watermark (clock_repository.stream_watermark).
+
+    When the consumer knows how far its input is complete (``complete_until``: with ingest's progress
+    marks, as far as every ingest replica has published), every partition it owns is recorded as
+    complete that far and no further, caught up or not. A partition read to its end only looks
+    finished: its replica may be paused while the others run on, or an ingest replica may not have
+    published yet, and the sweeper must not review members past what may still come for them.
+    """
+    complete = uow.complete_until
+    await clock_repository.record_progress(
+        uow.conn,
+        {
+            key: (_latest(read.get(key), complete), False if complete is not None else uow.progress.get(key, False))
+            for key in {*uow.progress, *read}
+        },
+    )
+
+
 async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> list[Arrival]:
     """This batch's events, with any left deferred by an earlier version, oldest first."""
     read: dict[tuple[str, int], datetime | None] = {}
@@ -79,8 +98,6 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
         key = (record.topic, record.partition)
         read[key] = _latest(read.get(key), item.payload.occurred_at)
         arrivals.append(Arrival(record.topic, record.partition, record.offset, item.payload, record))
-    await clock_repository.record_progress(
-        uow.conn, {key: (read.get(key), uow.progress.get(key, False)) for key in {*uow.progress, *read}}
-    )
+    await record_progress(uow, read)
     leftovers = await clock_repository.release_all(uow.conn, {partition for _, partition in uow.progress})
     return sorted([*arrivals, *map(_released, leftovers)], key=lambda a: a.order)

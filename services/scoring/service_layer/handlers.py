@@ -13,7 +13,7 @@ from services.scoring.domain.lifecycle import Transition
 from services.scoring.domain.member import MemberState, new_member
 from services.scoring.domain.policy import Policy
 from services.scoring.service_layer import marks
-from services.scoring.service_layer.arrivals import in_event_time_order
+from services.scoring.service_layer.arrivals import in_event_time_order, record_progress
 from services.scoring.service_layer.changes import commit_changes
 from services.scoring.service_layer.observe import count_transitions
 from services.scoring.service_layer.policy_holder import PolicyHolder
@@ -179,6 +179,18 @@ async def apply_member_events(
             uow.publish(mark)
     count_transitions(transitions)
     metrics.LATE_EVENTS.inc(late)
+
+
+async def note_progress(uow: UnitOfWork, *, marks_await_reviews: bool = False) -> None:
+    """The input is complete further with no event to apply (only marks came, or a partition
+    caught up): the sweeper's watermark and member.state.v1's marks move on all the same."""
+    until = uow.complete_until
+    if until is None:
+        return
+    await record_progress(uow, {})
+    owned = {partition for _, partition in uow.progress}
+    for mark in await marks.after_batch(uow.conn, owned, until, await_reviews=marks_await_reviews):
+        uow.publish(mark)
 
 
 def member_events_handler(holder: PolicyHolder, *, marks_await_reviews: bool = False) -> Handler[MemberEvent]:
