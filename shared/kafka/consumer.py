@@ -331,8 +331,10 @@ class BatchConsumer(Generic[T]):
     async def _partition_progress(self, polled: Mapping[TopicPartition, Sequence[Any]]) -> dict[tuple[str, int], bool]:
         """Per assigned partition: has this batch reached everything published to it so far?
 
-        A partition the broker has not reported on yet counts as caught up: nothing is known
-        to be pending there.
+        A partition the broker has not reported on yet counts as behind: just after a start or a
+        rebalance, some partitions are fetched while others still look up their committed
+        offsets, and a record from the first must not go ahead of an older one the others are
+        about to deliver (the aligner waits for them a few milliseconds, at most its idle time).
         """
         consumer = self._require_consumer()
         progress: dict[tuple[str, int], bool] = {}
@@ -340,7 +342,7 @@ class BatchConsumer(Generic[T]):
             highwater = consumer.highwater(tp)
             batch = polled.get(tp)
             position = batch[-1].offset + 1 if batch else await consumer.position(tp)
-            progress[tp.topic, tp.partition] = highwater is None or position >= highwater
+            progress[tp.topic, tp.partition] = highwater is not None and position >= highwater
         return progress
 
     def _decode(self, records: Sequence[RawRecord]) -> tuple[list[Decoded[T]], list[Rejection], list[ProgressMark]]:
