@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from shared.kafka.progress import is_progress_mark
 from tests.integration.ingest.conftest import Outputs, ingest_env
 from tests.stack import REPO_ROOT
 from tools import upstream as make
@@ -180,11 +181,7 @@ async def test_after_its_events_ingest_marks_every_member_partition_complete_up_
     await outputs.until(lambda o: len(o.events("member.purchase.v1", run)) == 1, what="the chat and the receipt")
 
     def marks(o: Outputs, topic: str) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
-        return [
-            (body, headers)
-            for t, body, headers in o.records
-            if t == topic and headers.get("ce_type") == b"memberpulse.stream.progress.v1"
-        ]
+        return [(body, headers) for t, body, headers in o.records if t == topic and is_progress_mark(headers.items())]
 
     def covered(o: Outputs, topic: str) -> set[int]:
         # The partitions of ``topic`` whose marks promise everything up to the receipt.
