@@ -16,21 +16,22 @@ async def append(conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> No
 
     One statement over arrays, not a statement per row (``executemany``): a batch's hundreds of
     rows cost one executor run instead of hundreds. The ids follow the records' order, which the
-    relay publishes in.
+    relay publishes in. The headers of the whole batch go in as one JSON document (text, so this
+    works on any connection, with or without a jsonb codec): one encoder call per batch instead
+    of one per row, which showed in ingest's profile.
     """
     if not records:
         return
     await conn.execute(
-        # Headers go in as JSON text, so this works on any connection, with or without a jsonb codec.
         """INSERT INTO outbox (topic, key, value, headers)
-           SELECT u.topic, u.key, u.value, u.headers::jsonb
-           FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) WITH ORDINALITY
-                AS u(topic, key, value, headers, n)
+           SELECT u.topic, u.key, u.value, h.headers
+           FROM unnest($1::text[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(topic, key, value, n)
+           JOIN jsonb_array_elements($4::text::jsonb) WITH ORDINALITY AS h(headers, n) ON h.n = u.n
            ORDER BY u.n""",
         [r.topic for r in records],
         [r.key for r in records],
         [r.value for r in records],
-        [json.dumps([[n, v.decode()] for n, v in r.headers]) for r in records],
+        json.dumps([[[name, value.decode()] for name, value in r.headers] for r in records]),
     )
 
 
@@ -46,6 +47,8 @@ async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[Pendin
         "WHERE published_at IS NULL ORDER BY id LIMIT $1",
         limit,
     )
+    # One decoder call for the batch's headers, as ``append`` makes one encoder call.
+    headers = json.loads(f"[{','.join(row['headers'] for row in rows)}]")
     return [
         PendingRow(
             id=row["id"],
@@ -53,10 +56,10 @@ async def fetch_unpublished(conn: asyncpg.Connection, limit: int) -> list[Pendin
                 topic=row["topic"],
                 key=row["key"],
                 value=row["value"],
-                headers=tuple((name, value.encode()) for name, value in json.loads(row["headers"])),
+                headers=tuple((name, value.encode()) for name, value in pairs),
             ),
         )
-        for row in rows
+        for row, pairs in zip(rows, headers, strict=True)
     ]
 
 
