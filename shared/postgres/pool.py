@@ -26,7 +26,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 5, **kwargs: Any) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session, command_timeout=60, **kwargs
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=60,
+        **kwargs,
     )
     if pool is None:  # asyncpg's stubs allow None; a created pool never is
         raise RuntimeError("asyncpg returned no pool")
