@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from functools import partial
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -88,6 +89,9 @@ class RawPublisher:
     def __init__(self, bootstrap: str, webhook: WebhookPoster | None = None) -> None:
         self.published = 0
         self.sent_at_ms: dict[str, int] = {}
+        # When Kafka acknowledged each good record (wall ms): how late the upstream itself was
+        # with a record, after a broker restart say, as against how late ingest published it.
+        self.acked_at_ms: dict[str, int] = {}
         self.webhook = webhook
         self._held: list[list[SimRecord]] = []
         self._producer = AIOKafkaProducer(
@@ -133,13 +137,19 @@ class RawPublisher:
                     self._hand_over(batch, hold_http)
                     batch = []
             else:
-                await self._producer.send(record.topic, record.body, key=record.key, headers=record.headers)
+                sent = await self._producer.send(record.topic, record.body, key=record.key, headers=record.headers)
+                if record.expect == "accepted":
+                    sent.add_done_callback(partial(self._note_ack, record.ref))
             if record.expect == "accepted":
                 self.sent_at_ms[record.ref] = int(time.time() * 1000)
             self.published += 1
         if batch:
             self._hand_over(batch, hold_http)
         await self._producer.flush()
+
+    def _note_ack(self, ref: str, sent: asyncio.Future[object]) -> None:
+        if not sent.cancelled() and sent.exception() is None:
+            self.acked_at_ms[ref] = int(time.time() * 1000)
 
     def release_http(self) -> None:
         for batch in self._held:

@@ -120,13 +120,15 @@ async def chaos(
         for number, (part, fault) in enumerate(zip(slices, faults, strict=False), 1):
             await publisher.publish(part, hold_http=True)
             await asyncio.sleep(fault.after_s)
+            struck_at_ms = int(time.time() * 1000)  # wall ms, as the state differences' times
             striking = asyncio.create_task(asyncio.to_thread(_strike, fleet, fault))
             publisher.release_http()  # the web shop posts while the fault strikes
             await striking
             revived = await asyncio.to_thread(fleet.revive)
             note = f"  [yellow]revived {', '.join(revived)}[/]" if revived else ""
             console.print(
-                f"  fault {number}/{len(faults)}: {fault.describe()}  ({publisher.published:,} published){note}"
+                f"  fault {number}/{len(faults)}: {fault.describe()}  ({publisher.published:,} published, "
+                f"struck at {struck_at_ms} ms){note}"
             )
         await publisher.publish(slices[-1])
     await asyncio.to_thread(fleet.revive)
@@ -145,7 +147,7 @@ async def chaos(
             "webhook_records": webhook.posted,
             "webhook_retries": webhook.retries,
             **_volume(seen),
-            **_state_report("chaos", oracle, seen, members_of),
+            **_state_report("chaos", oracle, seen, members_of, publisher.acked_at_ms),
         },
         unplanned_exits=fleet.unplanned_exits,
     )
@@ -190,7 +192,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
                     "ingest_p50_ms": latency[run][0],
                     "ingest_p99_ms": latency[run][1],
                     **_volume(seen),
-                    **_state_report(run, oracle, seen, members_of),
+                    **_state_report(run, oracle, seen, members_of, publisher.acked_at_ms),
                 },
                 unplanned_exits=fleet.unplanned_exits,
             )
@@ -263,13 +265,16 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
     return round(cuts[49], 1), round(cuts[98], 1)
 
 
-def _state_report(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:
+def _state_report(
+    run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]], acked_at_ms: dict[str, int]
+) -> dict[str, int]:
     """How many persons the state checks compared, and why the others were left to the purchase
     checks; writes ``out/chaos/<run>-state-differences.json``, the persons whose changes the oracle
     disputes, to see why."""
     coverage = state_coverage(oracle, seen, members_of)
     path = CHAOS_DIR / f"{run}-state-differences.json"
-    path.write_text(json.dumps(state_differences(oracle, seen, coverage), indent=1, ensure_ascii=False))
+    differences = state_differences(oracle, seen, coverage, acked_at_ms)
+    path.write_text(json.dumps(differences, indent=1, ensure_ascii=False))
     counts = Counter(treated for treated, _ in coverage.values())
     return {f"persons_{kind}": counts[kind] for kind in ("compared", "late", "merged_or_split", "missing")}
 

@@ -11,7 +11,7 @@ import pytest
 from tools.chaos.observe import Observed, Purchase
 from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
-from tools.chaos.verdict import Finding, purchase_totals, verdict
+from tools.chaos.verdict import Finding, purchase_totals, state_coverage, state_differences, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
 from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
@@ -275,6 +275,21 @@ def test_a_state_change_at_another_moment_fails_only_the_changes_check():
     failed = _failed(verdict(oracle, seen, SOLO))
     assert list(failed) == [CHANGES_CHECK]
     assert failed[CHANGES_CHECK].examples[0].startswith("solo: change 1 is")
+
+
+def test_a_differing_history_is_listed_with_when_each_event_reached_kafka_and_left_ingest():
+    oracle, seen = _with_state()
+    change = Change(1, AT, "new", "silent", ("first_seen",))
+    person = replace(oracle.states[b"solo"], changes=(change,), events=(("e1", AT),))
+    oracle = replace(oracle, states={b"solo": person})
+    seen.scoring_changes = {"m3": [(1, AT, "new", "silent", ("first_seen",))]}
+    seen.out_at_ms = {"e1": 2_000}
+    coverage = state_coverage(oracle, seen, SOLO)
+    assert state_differences(oracle, seen, coverage, {"e1": 1_500}) == [], "the same history: nothing listed"
+    seen.scoring_changes = {"m3": [(1, AT, "new", "lurker", ("first_seen",))]}
+    [listed] = state_differences(oracle, seen, coverage, {"e1": 1_500})
+    assert listed["person"] == "solo"
+    assert listed["events"] == [("e1", AT.isoformat(), 1_500, 2_000)]
 
 
 def test_the_oracle_records_every_change_on_the_way_to_the_final_state():
