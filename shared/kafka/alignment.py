@@ -35,10 +35,10 @@ input yet) stops bounding then, like a silent producer above; until then it hold
 back, which is the point: the dead replica's records come later, from its successor.
 
 With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to its end bounds too,
-for that long after its last delivery (counted on ``waited``, as ``idle_s`` is): a record read
-from one partition then waits a moment for older ones its producer is still writing to another.
-In live traffic that costs up to that much latency; a replay at a thousand times real speed needs
-it, or a few milliseconds between two partitions become hours of event time.
+for that long after its last delivery: a record read from one partition then waits a moment for
+older ones its producer is still writing to another. In live traffic that costs up to that much
+latency; a replay at a thousand times real speed needs it, or a few milliseconds between two
+partitions become hours of event time.
 """
 
 from __future__ import annotations
@@ -184,9 +184,7 @@ class EventTimeAligner(Generic[K, R]):
                 bounds.append(promised)
         if self._max_idle_s > 0:
             for partition, latest in self._read_until.items():
-                # On the polling clock, like ``idle_s``: a start-up or a backlog that keeps the
-                # consumer busy for a second has not given the other partition a second to deliver.
-                recent = waited - self._last_delivery_waited.get(partition, waited) < self._max_idle_s
+                recent = now - self._last_delivery.get(partition, now) < self._max_idle_s
                 if recent and partition not in behind and partition not in self._marked:
                     bounds.append(latest - _TICK)
         for partition in behind - self._marked.keys():

@@ -238,23 +238,6 @@ def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_
     assert step.ready == [("b", 1, 3), ("a", 1, 5)], "b silent for max_idle: it holds nothing back any more"
 
 
-def test_max_idle_is_counted_in_time_spent_polling_not_time_spent_busy() -> None:
-    wall, waited = Clock(), Clock()
-    align: EventTimeAligner[str, Record] = EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=wall, waited=waited
-    )
-    step = align.step({"a": records("a", [5])}, behind=set())
-    assert step.ready == []
-    wall.now, waited.now = 3.0, 0.2  # three seconds starting up, a fifth of one polling
-    step = align.step({}, behind=set())
-    assert step.ready == [], "b has had no time to deliver its older records yet"
-    step = align.step({"b": records("b", [2])}, behind=set())
-    assert step.ready == [], "b's producer may still be writing hour 2"
-    waited.now = 1.5
-    step = align.step({}, behind=set())
-    assert step.ready == [("b", 0, 2), ("a", 0, 5)], "a second of polling with nothing older: both go, in order"
-
-
 def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
     step = aligner().step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]
