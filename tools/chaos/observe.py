@@ -24,7 +24,6 @@ from shared.settings import Settings
 from tools.demo.figures.ingest import DLQ_TOPICS
 from tools.kafka_probe import KafkaProbe, Offsets, records_between
 from tools.oracle import body_digest
-from tools.oracle.states import RawArrivals
 
 INGEST_OUTPUT = (MEMBER_CHAT.name, MEMBER_COMMUNITY.name, MEMBER_PURCHASE.name, MEMBER_MERGED.name)
 WATCHED = (*INGEST_OUTPUT, OFFER_ISSUED.name, *DLQ_TOPICS)
@@ -45,9 +44,9 @@ class Observed:
     source_event_ids: Counter[str] = field(default_factory=Counter)
     # When each upstream event first came out of ingest (the output record's timestamp, ms).
     out_at_ms: dict[str, int] = field(default_factory=dict)
-    # When the run's upstream records reached the raw topics (filled in by the scenario, which
-    # published them): what tells an upstream late with a record from ingest publishing it late.
-    raw: RawArrivals = field(default_factory=RawArrivals)
+    # When Kafka acknowledged each good upstream record on the raw topics to the run's publisher
+    # (wall ms; filled in by the scenario, which published them).
+    acked_at_ms: dict[str, int] = field(default_factory=dict)
     purchases: list[Purchase] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (survivor, merged), in publish order
     # (service, body digest, reason) of every dead letter.

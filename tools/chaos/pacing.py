@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from functools import partial
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata
 
 from shared.signing import signed_headers
-from tools.oracle.states import RawArrivals
 from tools.simulate import Route, SimRecord
 
 HTTP_BATCH = 200
@@ -92,10 +89,9 @@ class RawPublisher:
     def __init__(self, bootstrap: str, webhook: WebhookPoster | None = None) -> None:
         self.published = 0
         self.sent_at_ms: dict[str, int] = {}
-        # When Kafka acknowledged each record (wall ms), and in which partition: how late the
-        # upstream itself was with a record, as against how late ingest published it.
-        self._acked: dict[str, tuple[int, str, int]] = {}
-        self._deliveries: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
+        # When Kafka acknowledged each good record (wall ms): how late the upstream itself was
+        # with a record, after a broker restart say, as against how late ingest published it.
+        self.acked_at_ms: dict[str, int] = {}
         self.webhook = webhook
         self._held: list[list[SimRecord]] = []
         self._producer = AIOKafkaProducer(
@@ -142,7 +138,8 @@ class RawPublisher:
                     batch = []
             else:
                 sent = await self._producer.send(record.topic, record.body, key=record.key, headers=record.headers)
-                sent.add_done_callback(partial(self._note_ack, record.ref if record.expect == "accepted" else None))
+                if record.expect == "accepted":
+                    sent.add_done_callback(partial(self._note_ack, record.ref))
             if record.expect == "accepted":
                 self.sent_at_ms[record.ref] = int(time.time() * 1000)
             self.published += 1
@@ -150,22 +147,9 @@ class RawPublisher:
             self._hand_over(batch, hold_http)
         await self._producer.flush()
 
-    def _note_ack(self, ref: str | None, sent: asyncio.Future[RecordMetadata]) -> None:
-        if sent.cancelled() or sent.exception() is not None:
-            return
-        at, where = int(time.time() * 1000), sent.result()
-        self._deliveries[where.topic, where.partition].append(at)
-        if ref is not None:
-            self._acked[ref] = (at, where.topic, where.partition)
-
-    def raw_arrivals(self, max_idle_ms: int) -> RawArrivals:
-        """What the oracle needs to tell lateness on the raw topics (``tools.oracle.states.late_events``)."""
-        return RawArrivals(
-            acked_ms={ref: at for ref, (at, _, _) in self._acked.items()},
-            partition_of={ref: (topic, partition) for ref, (_, topic, partition) in self._acked.items()},
-            deliveries={where: sorted(acks) for where, acks in self._deliveries.items()},
-            max_idle_ms=max_idle_ms,
-        )
+    def _note_ack(self, ref: str, sent: asyncio.Future[object]) -> None:
+        if not sent.cancelled() and sent.exception() is None:
+            self.acked_at_ms[ref] = int(time.time() * 1000)
 
     def release_http(self) -> None:
         for batch in self._held:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from shared.settings import KafkaSettings, Settings
+from shared.settings import Settings
 from tools.chaos.fleet import Fleet, stack
 from tools.chaos.observe import Observed, observe, watched_ends
 from tools.chaos.pacing import RawPublisher, WebhookPoster
@@ -135,7 +135,7 @@ async def chaos(
     waited = await _drain(settings, console, limit_s=1800.0)
     console.print(f"drained {waited:.0f} s after the last record; {time.monotonic() - began:.0f} s in all")
     seen = await observe(settings, since, session.sink_url)
-    seen.raw = publisher.raw_arrivals(_max_idle_ms(session.service_env))
+    seen.acked_at_ms = publisher.acked_at_ms
     members_of = person_members(sim.truth)
     return Outcome(
         "chaos",
@@ -170,7 +170,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
             await publisher.publish(sim.records, per_second=per_second)
         await _drain(settings, console, limit_s=900.0)
         seen = await observe(settings, since, session.sink_url)
-        seen.raw = publisher.raw_arrivals(_max_idle_ms(session.service_env))
+        seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
         findings = verdict(oracle, seen, members_of)
@@ -265,11 +265,6 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
         return 0.0, 0.0
     cuts = statistics.quantiles(delays, n=100, method="inclusive")
     return round(cuts[49], 1), round(cuts[98], 1)
-
-
-def _max_idle_ms(service_env: dict[str, str]) -> int:
-    """How long the services' event-time consumers wait for a partition read to its end."""
-    return int(service_env.get("MP_KAFKA_MAX_IDLE_MS", KafkaSettings().max_idle_ms))
 
 
 def _state_report(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:

@@ -187,7 +187,7 @@ def state_coverage(
     ``missing``: not in state at all.
     """
     merged = {member for pair in seen.merges for member in pair}
-    late = late_events(expected.states, seen.out_at_ms, raw=seen.raw)
+    late = late_events(expected.states, seen.out_at_ms, acked_ms=seen.acked_at_ms)
     out: dict[bytes, tuple[str, str | None]] = {}
     for person, want in expected.states.items():
         ids = set(members_of.get(person, ()))
@@ -249,8 +249,7 @@ def state_differences(
                 "person": person.decode(errors="replace"),
                 "member_id": member,
                 "events": [
-                    (ref, at.isoformat(), seen.raw.acked_ms.get(ref), seen.out_at_ms.get(ref))
-                    for ref, at in want.events
+                    (ref, at.isoformat(), seen.acked_at_ms.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events
                 ],
                 "scoring": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in recorded],
                 "oracle": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in _rows(want.changes)],

@@ -12,10 +12,9 @@ it arrives and folds it in at the member's clock (``apply_event``), and so does 
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,27 +105,11 @@ def expected_states(
     return out
 
 
-@dataclass
-class RawArrivals:
-    """When the upstream's records reached the raw topics: what tells lateness on the raw topics.
-
-    ``acked_ms``: when Kafka acknowledged each good record to its producer (wall ms), by upstream
-    event id; ``partition_of``: the raw partition it went to; ``deliveries``: every record's
-    acknowledgement per raw partition, good or bad, sorted; ``max_idle_ms``: how long ingest waits
-    for a partition read to its end after its last record (``MP_KAFKA_MAX_IDLE_MS``).
-    """
-
-    acked_ms: dict[str, int] = field(default_factory=dict)
-    partition_of: dict[str, tuple[str, int]] = field(default_factory=dict)
-    deliveries: dict[tuple[str, int], list[int]] = field(default_factory=dict)
-    max_idle_ms: int = 0
-
-
 def late_events(
     states: Mapping[bytes, ExpectedState],
     published_ms: Mapping[str, int],
     lateness: timedelta = DEFAULT_LATENESS,
-    raw: RawArrivals | None = None,
+    acked_ms: Mapping[str, int] | None = None,
 ) -> set[str]:
     """The events (upstream ids) that came late from upstream, behind an event (anyone's) dated more
     than ``lateness`` after them.
@@ -138,17 +121,17 @@ def late_events(
     of in advance:
     - over the webhook: the web shop's batches come in behind the Kafka records. ``published_ms``:
       when ingest published each event; a webhook event is late behind one published before it;
-    - on the raw topics (``raw``): the record reached Kafka behind a newer one at a moment when its
-      own partition had delivered nothing for longer than ingest waits for a partition read to its
-      end (a producer retrying across a broker restart; a sparse partition acknowledged a few
-      milliseconds after a busy one while a replay moves a day of event time a second).
+    - on the raw topics: the upstream's own record reached Kafka behind a newer one (``acked_ms``:
+      when Kafka acknowledged each, to its producer), in another partition that ingest had no
+      reason to wait for (a producer retrying across a broker restart, or two partitions' batches
+      acknowledged a few milliseconds apart while a replay moves a day of event time a second).
     Disorder ingest itself makes is never excused: its progress marks make scoring wait for every
     replica's share (docs/ingest.md).
     """
     webhook = {ref for state in states.values() for ref in state.by_webhook}
     late = {ref for ref in _behind_newer(states, published_ms, lateness) if ref in webhook}
-    if raw is not None:
-        late |= _late_on_raw_topics(states, raw, lateness) - webhook
+    if acked_ms:
+        late |= {ref for ref in _behind_newer(states, acked_ms, lateness) if ref not in webhook}
     return late
 
 
@@ -172,33 +155,6 @@ def _behind_newer(
             behind.add(ref)
         newest_now = _later(newest_now, at)
     return behind
-
-
-def _late_on_raw_topics(states: Mapping[bytes, ExpectedState], raw: RawArrivals, lateness: timedelta) -> set[str]:
-    """Each raw event that reached Kafka after ingest could have let a newer one (dated more than
-    ``lateness`` later) go ahead of it.
-
-    Ingest holds a newer record back while the event's partition has delivered something within
-    ``max_idle_ms``; so every newer record acknowledged before the partition's first delivery in
-    the ``max_idle_ms`` before the event (the event itself at the latest) may have gone first.
-    Counting only those errs towards comparing a person, never towards excusing one.
-    """
-    events = sorted(
-        (raw.acked_ms[ref], at, ref) for state in states.values() for ref, at in state.events if ref in raw.acked_ms
-    )
-    acks = [acked for acked, _, _ in events]
-    newest_before: list[datetime | None] = [None]  # newest_before[i]: the newest event time of events[:i]
-    for _, at, _ in events:
-        newest_before.append(_later(newest_before[-1], at))
-    late: set[str] = set()
-    for acked, at, ref in events:
-        deliveries = raw.deliveries.get(raw.partition_of.get(ref, ("", -1)), [acked])
-        first = bisect_left(deliveries, acked - raw.max_idle_ms)
-        held_until = min(acked, deliveries[first]) if first < len(deliveries) else acked
-        newest = newest_before[bisect_left(acks, held_until)]
-        if newest is not None and newest > at + lateness:
-            late.add(ref)
-    return late
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -13,7 +13,7 @@ from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
 from tools.chaos.verdict import Finding, purchase_totals, state_coverage, state_differences, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
-from tools.oracle.states import Change, RawArrivals, late_events
+from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
 from tools.simulate.model import Meaning
 
@@ -283,7 +283,7 @@ def test_a_differing_history_is_listed_with_when_each_event_reached_kafka_and_le
     person = replace(oracle.states[b"solo"], changes=(change,), events=(("e1", AT),))
     oracle = replace(oracle, states={b"solo": person})
     seen.scoring_changes = {"m3": [(1, AT, "new", "silent", ("first_seen",))]}
-    seen.out_at_ms, seen.raw = {"e1": 2_000}, RawArrivals(acked_ms={"e1": 1_500})
+    seen.out_at_ms, seen.acked_at_ms = {"e1": 2_000}, {"e1": 1_500}
     coverage = state_coverage(oracle, seen, SOLO)
     assert state_differences(oracle, seen, coverage) == [], "the same history: nothing listed"
     seen.scoring_changes = {"m3": [(1, AT, "new", "lurker", ("first_seen",))]}
@@ -320,34 +320,19 @@ def test_an_event_ingest_published_out_of_order_is_never_late_its_marks_make_sco
         b"bob": ExpectedState("active", "silent", None, events=(("day", AT + timedelta(days=1)),)),
     }
     assert late_events(states, {"day": 1, "early": 2}) == set()
-    sent_in_order = _raw({"early": (1_000, 0), "day": (1_001, 1)}, {0: [1_000], 1: [1_001]})
-    assert late_events(states, {"day": 1, "early": 2}, raw=sent_in_order) == set()
+    assert late_events(states, {"day": 1, "early": 2}, acked_ms={"early": 1, "day": 2}) == set(), "sent in order"
 
 
-def _raw(acked: dict[str, tuple[int, int]], deliveries: dict[int, list[int]]) -> RawArrivals:
-    """``acked``: event → (ack ms, partition of raw.chat.v1); ``deliveries``: every ack per partition."""
-    return RawArrivals(
-        acked_ms={ref: at for ref, (at, _) in acked.items()},
-        partition_of={ref: ("raw.chat.v1", p) for ref, (_, p) in acked.items()},
-        deliveries={("raw.chat.v1", p): acks for p, acks in deliveries.items()},
-        max_idle_ms=1_000,
-    )
-
-
-def test_a_raw_event_is_late_when_it_reached_kafka_behind_a_newer_one_its_quiet_partition_gave_no_reason_to_wait():
+def test_a_raw_event_is_late_when_kafka_acknowledged_it_behind_an_event_dated_more_than_the_lateness_after_it():
     states = {
         b"ann": ExpectedState("active", "silent", None, events=(("early", AT), ("minute", AT + timedelta(minutes=1)))),
         b"bob": ExpectedState("active", "silent", None, events=(("day", AT + timedelta(days=1)),)),
     }
-    published = {"early": 9_000, "minute": 9_000, "day": 9_000}
-    # Partition 0 last delivered at 5,000 ms; bob's day (partition 1) came at 8,000; ann's two 9 ms after it.
-    quiet = _raw({"day": (8_000, 1), "early": (8_009, 0), "minute": (8_010, 0)}, {0: [5_000, 8_009, 8_010], 1: [8_000]})
-    assert late_events(states, published, raw=quiet) == {"early", "minute"}
-    # The same, but partition 0 had delivered 500 ms before bob's day: ingest waits for it, so nothing is late.
-    busy = _raw({"day": (8_000, 1), "early": (8_009, 0), "minute": (8_010, 0)}, {0: [7_500, 8_009, 8_010], 1: [8_000]})
-    assert late_events(states, published, raw=busy) == set()
-    within = _raw({"minute": (8_000, 1), "early": (8_009, 0), "day": (8_010, 1)}, {0: [8_009], 1: [8_000, 8_010]})
-    assert late_events(states, published, raw=within) == set(), "a minute out: within the lateness"
+    published = {"early": 5, "minute": 5, "day": 5}
+    assert late_events(states, published, acked_ms={"day": 1, "early": 2, "minute": 3}) == {"early", "minute"}
+    assert late_events(states, published, acked_ms={"minute": 1, "early": 2, "day": 3}) == set(), "within the lateness"
+    together = {"day": 1, "early": 1, "minute": 1}
+    assert late_events(states, published, acked_ms=together) == set(), "acknowledged together"
 
 
 def test_a_person_whose_event_came_late_from_the_webhook_is_left_to_the_purchase_checks():
