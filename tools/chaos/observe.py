@@ -44,9 +44,6 @@ class Observed:
     source_event_ids: Counter[str] = field(default_factory=Counter)
     # When each upstream event first came out of ingest (the output record's timestamp, ms).
     out_at_ms: dict[str, int] = field(default_factory=dict)
-    # When Kafka acknowledged each good upstream record on the raw topics to the run's publisher
-    # (wall ms; filled in by the scenario, which published them).
-    acked_at_ms: dict[str, int] = field(default_factory=dict)
     purchases: list[Purchase] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (survivor, merged), in publish order
     # (service, body digest, reason) of every dead letter.

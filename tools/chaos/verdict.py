@@ -181,13 +181,12 @@ def state_coverage(
     ``compared``: scoring knows them by one member id and none of their events reached it behind
     its watermark. Left to the purchase checks: ``merged_or_split``, under two ids (never linked
     by an event naming both) or in a merge, since how scoring combines two members' states is its
-    own rule; and ``late``, one of their events came from upstream behind newer ones (over the
-    webhook, or acknowledged by Kafka behind them on the raw topics), real upstream lateness that
-    scoring folds in at the member's clock (``tools.oracle.states.late_events``).
+    own rule; and ``late``, one of their events came over the webhook behind newer ones, real
+    upstream lateness that scoring folds in at the member's clock (``tools.oracle.states.late_events``).
     ``missing``: not in state at all.
     """
     merged = {member for pair in seen.merges for member in pair}
-    late = late_events(expected.states, seen.out_at_ms, acked_ms=seen.acked_at_ms)
+    late = late_events(expected.states, seen.out_at_ms)
     out: dict[bytes, tuple[str, str | None]] = {}
     for person, want in expected.states.items():
         ids = set(members_of.get(person, ()))
@@ -231,11 +230,13 @@ def state_differences(
     expected: Expected,
     seen: Observed,
     coverage: Mapping[bytes, tuple[str, str | None]],
+    acked_at_ms: Mapping[str, int] | None = None,
     limit: int = 100,
 ) -> list[dict[str, object]]:
     """For a failed state check: each compared person whose changes differ, with their events (id,
     event time, when Kafka acknowledged the upstream record, when ingest published the event; wall
     ms) and both change lists, to see why. ``coverage``: as ``state_coverage`` gives it."""
+    acked = acked_at_ms or {}
     out: list[dict[str, object]] = []
     for person, (treated, member) in coverage.items():
         if treated != "compared" or member is None or len(out) >= limit:
@@ -248,9 +249,7 @@ def state_differences(
             {
                 "person": person.decode(errors="replace"),
                 "member_id": member,
-                "events": [
-                    (ref, at.isoformat(), seen.acked_at_ms.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events
-                ],
+                "events": [(ref, at.isoformat(), acked.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events],
                 "scoring": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in recorded],
                 "oracle": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in _rows(want.changes)],
             }

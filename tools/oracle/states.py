@@ -106,59 +106,31 @@ def expected_states(
 
 
 def late_events(
-    states: Mapping[bytes, ExpectedState],
-    published_ms: Mapping[str, int],
-    lateness: timedelta = DEFAULT_LATENESS,
-    acked_ms: Mapping[str, int] | None = None,
+    states: Mapping[bytes, ExpectedState], published_ms: Mapping[str, int], lateness: timedelta = DEFAULT_LATENESS
 ) -> set[str]:
-    """The events (upstream ids) that came late from upstream, behind an event (anyone's) dated more
-    than ``lateness`` after them.
+    """The events (upstream ids) that came late from upstream: sent over the webhook, and older, by
+    more than ``lateness``, than an event anyone's that ingest had published before them.
 
-    Scoring's sweeper reviews members up to the latest event time less the lateness, so by the time
-    such an event arrives its member may have been reviewed past it; scoring then folds it in at the
-    member's clock (``apply_event``), as event-time processing must, and the member may rightly end
-    elsewhere than the in-order fold. Two ways upstream is late, which nothing downstream can know
-    of in advance:
-    - over the webhook: the web shop's batches come in behind the Kafka records. ``published_ms``:
-      when ingest published each event; a webhook event is late behind one published before it;
-    - on the raw topics: the upstream's own record reached Kafka behind a newer one (``acked_ms``:
-      when Kafka acknowledged each, to its producer), in another partition that ingest had no
-      reason to wait for (a producer retrying across a broker restart, or two partitions' batches
-      acknowledged a few milliseconds apart while a replay moves a day of event time a second).
-    Disorder ingest itself makes is never excused: its progress marks make scoring wait for every
-    replica's share (docs/ingest.md).
+    ``published_ms``: when ingest published each event. Scoring's sweeper reviews members up to
+    the latest event time less the lateness, so by the time such an event arrives its member may
+    have been reviewed past it; scoring then folds it in at the member's clock (``apply_event``),
+    as event-time processing must, and the member may rightly end elsewhere than the in-order fold.
+    The web shop's webhook batches come in behind the Kafka records: real lateness, that nothing
+    downstream can know of in advance. Records on the raw topics are never late, however ingest
+    fares: its progress marks make scoring wait for every replica's share (docs/ingest.md).
     """
-    webhook = {ref for state in states.values() for ref in state.by_webhook}
-    late = {ref for ref in _behind_newer(states, published_ms, lateness) if ref in webhook}
-    if acked_ms:
-        late |= {ref for ref in _behind_newer(states, acked_ms, lateness) if ref not in webhook}
-    return late
-
-
-def _behind_newer(
-    states: Mapping[bytes, ExpectedState], arrived_ms: Mapping[str, int], lateness: timedelta
-) -> set[str]:
-    """The events that arrived (by ``arrived_ms``) strictly after one dated more than ``lateness``
-    later; events arriving in the same millisecond count as arriving together."""
     events = sorted(
-        (arrived_ms[ref], at, ref) for state in states.values() for ref, at in state.events if ref in arrived_ms
+        (published_ms.get(ref, 0), at, ref, ref in state.by_webhook)
+        for state in states.values()
+        for ref, at in state.events
     )
-    behind: set[str] = set()
-    latest: datetime | None = None  # the newest event time of everything arrived before this millisecond
-    newest_now: datetime | None = None
-    now_ms: int | None = None
-    for arrived, at, ref in events:
-        if arrived != now_ms:
-            latest = _later(latest, newest_now)
-            now_ms, newest_now = arrived, None
-        if latest is not None and at < latest - lateness:
-            behind.add(ref)
-        newest_now = _later(newest_now, at)
-    return behind
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else max(a, b)
+    late: set[str] = set()
+    latest: datetime | None = None
+    for _, at, ref, by_webhook in events:
+        if by_webhook and latest is not None and at < latest - lateness:
+            late.add(ref)
+        latest = at if latest is None else max(latest, at)
+    return late
 
 
 def change_of(transition: Transition) -> Change:

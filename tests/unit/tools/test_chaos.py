@@ -283,11 +283,11 @@ def test_a_differing_history_is_listed_with_when_each_event_reached_kafka_and_le
     person = replace(oracle.states[b"solo"], changes=(change,), events=(("e1", AT),))
     oracle = replace(oracle, states={b"solo": person})
     seen.scoring_changes = {"m3": [(1, AT, "new", "silent", ("first_seen",))]}
-    seen.out_at_ms, seen.acked_at_ms = {"e1": 2_000}, {"e1": 1_500}
+    seen.out_at_ms = {"e1": 2_000}
     coverage = state_coverage(oracle, seen, SOLO)
-    assert state_differences(oracle, seen, coverage) == [], "the same history: nothing listed"
+    assert state_differences(oracle, seen, coverage, {"e1": 1_500}) == [], "the same history: nothing listed"
     seen.scoring_changes = {"m3": [(1, AT, "new", "lurker", ("first_seen",))]}
-    [listed] = state_differences(oracle, seen, coverage)
+    [listed] = state_differences(oracle, seen, coverage, {"e1": 1_500})
     assert listed["person"] == "solo"
     assert listed["events"] == [("e1", AT.isoformat(), 1_500, 2_000)]
 
@@ -314,25 +314,12 @@ def test_a_webhook_event_is_late_when_anyone_s_event_dated_more_than_the_latenes
     assert late_events(states, {"day": 1, "early": 2, "minute": 3}) == {"early", "minute"}, "behind bob's day"
 
 
-def test_an_event_ingest_published_out_of_order_is_never_late_its_marks_make_scoring_wait_for_it():
+def test_an_event_from_the_raw_topics_is_never_late_ingest_s_marks_make_scoring_wait_for_it():
     states = {
         b"ann": ExpectedState("active", "silent", None, events=(("early", AT),)),
         b"bob": ExpectedState("active", "silent", None, events=(("day", AT + timedelta(days=1)),)),
     }
     assert late_events(states, {"day": 1, "early": 2}) == set()
-    assert late_events(states, {"day": 1, "early": 2}, acked_ms={"early": 1, "day": 2}) == set(), "sent in order"
-
-
-def test_a_raw_event_is_late_when_kafka_acknowledged_it_behind_an_event_dated_more_than_the_lateness_after_it():
-    states = {
-        b"ann": ExpectedState("active", "silent", None, events=(("early", AT), ("minute", AT + timedelta(minutes=1)))),
-        b"bob": ExpectedState("active", "silent", None, events=(("day", AT + timedelta(days=1)),)),
-    }
-    published = {"early": 5, "minute": 5, "day": 5}
-    assert late_events(states, published, acked_ms={"day": 1, "early": 2, "minute": 3}) == {"early", "minute"}
-    assert late_events(states, published, acked_ms={"minute": 1, "early": 2, "day": 3}) == set(), "within the lateness"
-    together = {"day": 1, "early": 1, "minute": 1}
-    assert late_events(states, published, acked_ms=together) == set(), "acknowledged together"
 
 
 def test_a_person_whose_event_came_late_from_the_webhook_is_left_to_the_purchase_checks():
