@@ -61,6 +61,11 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
 
 
+def latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two event times, either of which may be unknown."""
+    return b if a is None else a if b is None else max(a, b)
+
+
 @dataclass
 class Step(Generic[K, R]):
     ready: list[R]  # records that may be applied now, every partition's, oldest event first

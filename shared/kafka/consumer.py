@@ -30,7 +30,7 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.contracts.envelope import KafkaRecord
-from shared.kafka.alignment import FAR_PAST, EventTimeAligner
+from shared.kafka.alignment import FAR_PAST, EventTimeAligner, latest
 from shared.kafka.progress import Mark, is_progress_mark, origin_name, progress_marks, read_mark
 from shared.kafka.records import (
     Decoded,
@@ -408,7 +408,7 @@ class BatchConsumer(Generic[T]):
         if due is not None:
             self._marked_until, self._marked_at = due[0], time.monotonic()
         if fresh:
-            self._progress_until = _latest(self._progress_until, self._complete_until)
+            self._progress_until = latest(self._progress_until, self._complete_until)
         self._count(decoded, fresh, uow.rejections, dead)
 
     # -- progress marks ------------------------------------------------------------------------
@@ -548,10 +548,6 @@ class ProgressMark:
 
     record: RawRecord
     mark: Mark
-
-
-def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else max(a, b)
 
 
 def _offset_of(item: Decoded[Any] | Rejection | ProgressMark) -> int:

@@ -44,6 +44,9 @@ class Observed:
     source_event_ids: Counter[str] = field(default_factory=Counter)
     # When each upstream event first came out of ingest (the output record's timestamp, ms).
     out_at_ms: dict[str, int] = field(default_factory=dict)
+    # When Kafka acknowledged each good upstream record to the run's publisher (wall ms; set by the
+    # scenario, which published them): an upstream late with a record, against ingest late with it.
+    acked_at_ms: dict[str, int] = field(default_factory=dict)
     purchases: list[Purchase] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)  # (survivor, merged), in publish order
     # (service, body digest, reason) of every dead letter.

@@ -135,6 +135,7 @@ async def chaos(
     waited = await _drain(settings, console, limit_s=1800.0)
     console.print(f"drained {waited:.0f} s after the last record; {time.monotonic() - began:.0f} s in all")
     seen = await observe(settings, since, session.sink_url)
+    seen.acked_at_ms = publisher.acked_at_ms
     members_of = person_members(sim.truth)
     return Outcome(
         "chaos",
@@ -147,7 +148,7 @@ async def chaos(
             "webhook_records": webhook.posted,
             "webhook_retries": webhook.retries,
             **_volume(seen),
-            **_state_report("chaos", oracle, seen, members_of, publisher.acked_at_ms),
+            **_state_report("chaos", oracle, seen, members_of),
         },
         unplanned_exits=fleet.unplanned_exits,
     )
@@ -169,6 +170,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
             await publisher.publish(sim.records, per_second=per_second)
         await _drain(settings, console, limit_s=900.0)
         seen = await observe(settings, since, session.sink_url)
+        seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
         findings = verdict(oracle, seen, members_of)
@@ -192,7 +194,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
                     "ingest_p50_ms": latency[run][0],
                     "ingest_p99_ms": latency[run][1],
                     **_volume(seen),
-                    **_state_report(run, oracle, seen, members_of, publisher.acked_at_ms),
+                    **_state_report(run, oracle, seen, members_of),
                 },
                 unplanned_exits=fleet.unplanned_exits,
             )
@@ -265,16 +267,13 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
     return round(cuts[49], 1), round(cuts[98], 1)
 
 
-def _state_report(
-    run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]], acked_at_ms: dict[str, int]
-) -> dict[str, int]:
+def _state_report(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:
     """How many persons the state checks compared, and why the others were left to the purchase
     checks; writes ``out/chaos/<run>-state-differences.json``, the persons whose changes the oracle
     disputes, to see why."""
     coverage = state_coverage(oracle, seen, members_of)
     path = CHAOS_DIR / f"{run}-state-differences.json"
-    differences = state_differences(oracle, seen, coverage, acked_at_ms)
-    path.write_text(json.dumps(differences, indent=1, ensure_ascii=False))
+    path.write_text(json.dumps(state_differences(oracle, seen, coverage), indent=1, ensure_ascii=False))
     counts = Counter(treated for treated, _ in coverage.values())
     return {f"persons_{kind}": counts[kind] for kind in ("compared", "late", "merged_or_split", "missing")}
 

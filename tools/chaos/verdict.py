@@ -230,13 +230,11 @@ def state_differences(
     expected: Expected,
     seen: Observed,
     coverage: Mapping[bytes, tuple[str, str | None]],
-    acked_at_ms: Mapping[str, int] | None = None,
     limit: int = 100,
 ) -> list[dict[str, object]]:
     """For a failed state check: each compared person whose changes differ, with their events (id,
     event time, when Kafka acknowledged the upstream record, when ingest published the event; wall
     ms) and both change lists, to see why. ``coverage``: as ``state_coverage`` gives it."""
-    acked = acked_at_ms or {}
     out: list[dict[str, object]] = []
     for person, (treated, member) in coverage.items():
         if treated != "compared" or member is None or len(out) >= limit:
@@ -249,7 +247,9 @@ def state_differences(
             {
                 "person": person.decode(errors="replace"),
                 "member_id": member,
-                "events": [(ref, at.isoformat(), acked.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events],
+                "events": [
+                    (ref, at.isoformat(), seen.acked_at_ms.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events
+                ],
                 "scoring": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in recorded],
                 "oracle": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in _rows(want.changes)],
             }

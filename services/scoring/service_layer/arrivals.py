@@ -20,6 +20,7 @@ from typing import Any
 from services.scoring.adapters import clock_repository
 from shared.contracts import MemberChatV1, MemberCommunityV1, MemberEvent, MemberMergedV1, MemberPurchaseV1
 from shared.contracts.topics import MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_MERGED, MEMBER_PURCHASE
+from shared.kafka.alignment import latest
 from shared.kafka.records import Decoded, RawRecord, UnitOfWork
 
 _CONTRACTS: dict[str, type[MemberEvent]] = {
@@ -66,10 +67,6 @@ def _released(row: Any) -> Arrival:
     return Arrival(row["topic"], row["partition"], row["offset"], event, origin)
 
 
-def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
 async def record_progress(uow: UnitOfWork, read: Mapping[tuple[str, int], datetime | None]) -> None:
     """Each partition's progress, for the sweeper's watermark (clock_repository.stream_watermark).
 
@@ -83,7 +80,7 @@ async def record_progress(uow: UnitOfWork, read: Mapping[tuple[str, int], dateti
     await clock_repository.record_progress(
         uow.conn,
         {
-            key: (_latest(read.get(key), complete), False if complete is not None else uow.progress.get(key, False))
+            key: (latest(read.get(key), complete), False if complete is not None else uow.progress.get(key, False))
             for key in {*uow.progress, *read}
         },
     )
@@ -96,7 +93,7 @@ async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEve
     for item in batch:
         record = item.record
         key = (record.topic, record.partition)
-        read[key] = _latest(read.get(key), item.payload.occurred_at)
+        read[key] = latest(read.get(key), item.payload.occurred_at)
         arrivals.append(Arrival(record.topic, record.partition, record.offset, item.payload, record))
     await record_progress(uow, read)
     leftovers = await clock_repository.release_all(uow.conn, {partition for _, partition in uow.progress})

@@ -283,11 +283,11 @@ def test_a_differing_history_is_listed_with_when_each_event_reached_kafka_and_le
     person = replace(oracle.states[b"solo"], changes=(change,), events=(("e1", AT),))
     oracle = replace(oracle, states={b"solo": person})
     seen.scoring_changes = {"m3": [(1, AT, "new", "silent", ("first_seen",))]}
-    seen.out_at_ms = {"e1": 2_000}
+    seen.out_at_ms, seen.acked_at_ms = {"e1": 2_000}, {"e1": 1_500}
     coverage = state_coverage(oracle, seen, SOLO)
-    assert state_differences(oracle, seen, coverage, {"e1": 1_500}) == [], "the same history: nothing listed"
+    assert state_differences(oracle, seen, coverage) == [], "the same history: nothing listed"
     seen.scoring_changes = {"m3": [(1, AT, "new", "lurker", ("first_seen",))]}
-    [listed] = state_differences(oracle, seen, coverage, {"e1": 1_500})
+    [listed] = state_differences(oracle, seen, coverage)
     assert listed["person"] == "solo"
     assert listed["events"] == [("e1", AT.isoformat(), 1_500, 2_000)]
 
