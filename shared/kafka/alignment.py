@@ -38,7 +38,12 @@ With ``max_idle_s`` (Kafka Streams' ``max.task.idle.ms``), a partition read to i
 for that long after its last delivery: a record read from one partition then waits a moment for
 older ones its producer is still writing to another. In live traffic that costs up to that much
 latency; a replay at a thousand times real speed needs it, or a few milliseconds between two
-partitions become hours of event time.
+partitions become hours of event time. After a quiet spell (no partition delivered anything for
+``max_idle_s``) every partition read before bounds again, for that long after the first delivery
+that ends the spell: an upstream that publishes in bursts starts each burst with every partition
+long quiet, and the first one fetched would otherwise run hours ahead of the others' records,
+written in the same burst a few milliseconds later. In steady traffic no spell starts, so a
+partition that stays quiet holds nothing back.
 """
 
 from __future__ import annotations
@@ -108,6 +113,9 @@ class EventTimeAligner(Generic[K, R]):
         self._last_delivery_waited: dict[K, float] = {}
         self._read_until: dict[K, datetime] = {}
         self._last_delivery: dict[K, float] = {}
+        # Clock of the latest delivery from any partition, and of the one that ended the last quiet spell.
+        self._last_any_delivery: float | None = None
+        self._spell_start = float("-inf")
         self._held: dict[K, deque[tuple[datetime, R]]] = {}
         # Partitions holding records out of offset order (taken in at their own, older time).
         self._unsorted: set[K] = set()
@@ -117,6 +125,11 @@ class EventTimeAligner(Generic[K, R]):
         """Take in a poll's records; ``behind``: the partitions with more published than fetched."""
         now = self._clock()
         waited = self._waited()
+        if any(polled.values()):
+            quiet = self._last_any_delivery is None or now - self._last_any_delivery >= self._max_idle_s
+            if quiet:
+                self._spell_start = now
+            self._last_any_delivery = now
         for partition, records in polled.items():
             self._last_delivery[partition] = now
             self._last_delivery_waited[partition] = waited
@@ -189,7 +202,8 @@ class EventTimeAligner(Generic[K, R]):
                 bounds.append(promised)
         if self._max_idle_s > 0:
             for partition, latest in self._read_until.items():
-                recent = now - self._last_delivery.get(partition, now) < self._max_idle_s
+                since = max(self._last_delivery.get(partition, now), self._spell_start)
+                recent = now - since < self._max_idle_s
                 if recent and partition not in behind and partition not in self._marked:
                     bounds.append(latest - _TICK)
         for partition in behind - self._marked.keys():

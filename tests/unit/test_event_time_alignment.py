@@ -238,6 +238,40 @@ def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_
     assert step.ready == [("b", 1, 3), ("a", 1, 5)], "b silent for max_idle: it holds nothing back any more"
 
 
+def test_after_a_quiet_spell_the_first_burst_waits_max_idle_for_every_partition_read_before() -> None:
+    clock = Clock()
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
+    )
+    align.step({"chat": records("chat", [1]), "buy": records("buy", [1])}, behind=set())
+    clock.now = 1.5
+    align.step({}, behind=set())
+    clock.now = 5.0  # an upstream that publishes in bursts: every partition quiet for seconds
+    step = align.step({"chat": records("chat", [26], first=1)}, behind=set())
+    assert step.ready == [], "buy's producer may be writing hour 2 in the same burst"
+    assert (align.complete_until(set()) or FAR_FUTURE) < T0 + timedelta(hours=2), "nor may it be promised yet"
+    clock.now = 5.01
+    step = align.step({"buy": records("buy", [2], first=1)}, behind=set())
+    assert step.ready == [], "buy has shown hour 2 and may still be writing it"
+    clock.now = 6.1
+    step = align.step({}, behind=set())
+    assert step.ready == [("buy", 1, 2), ("chat", 1, 26)], "the older receipt first, as its producer wrote them"
+
+
+def test_in_steady_traffic_a_partition_that_stays_quiet_holds_nothing_back_after_max_idle() -> None:
+    clock = Clock()
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
+    )
+    align.step({"chat": records("chat", [1]), "buy": records("buy", [1])}, behind=set())
+    for tick in range(1, 30):
+        clock.now = tick * 0.1
+        step = align.step({"chat": records("chat", [1 + tick], first=tick)}, behind=set())
+        if tick > 10:
+            # Each chat waits only for the next one (its partition may still be writing that hour).
+            assert step.ready == [("chat", tick - 1, tick)], f"at {clock.now:.1f} s nothing waits for buy"
+
+
 def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
     step = aligner().step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]
