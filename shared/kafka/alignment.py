@@ -39,10 +39,11 @@ for that long after its last delivery: a record read from one partition then wai
 older ones its producer is still writing to another. In live traffic that costs up to that much
 latency; a replay at a thousand times real speed needs it, or a few milliseconds between two
 partitions become hours of event time. After a quiet spell (no partition delivered anything for
-``max_idle_s``) every partition read before bounds again, for that long after the first delivery
-that ends the spell: an upstream that publishes in bursts starts each burst with every partition
-long quiet, and the first one fetched would otherwise run hours ahead of the others' records,
-written in the same burst a few milliseconds later. In steady traffic no spell starts, so a
+``max_idle_s``) every partition read before (``polled`` names the ones with nothing in them yet)
+bounds again, for that long after the first delivery that ends the spell: an upstream that
+publishes in bursts starts each burst with every partition long quiet, and the first one fetched
+would otherwise run hours ahead of the others' records, written in the same burst a few
+milliseconds later. In steady traffic no spell starts, so a
 partition that stays quiet holds nothing back.
 """
 
@@ -122,7 +123,10 @@ class EventTimeAligner(Generic[K, R]):
         self._paused: set[K] = set()
 
     def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
-        """Take in a poll's records; ``behind``: the partitions with more published than fetched."""
+        """Take in a poll's records; ``behind``: the partitions with more published than fetched.
+
+        ``polled`` may name partitions read with no records: they are known to exist before
+        they first deliver, so at a quiet spell's end they hold the others back too."""
         now = self._clock()
         waited = self._waited()
         if any(polled.values()):
@@ -131,6 +135,10 @@ class EventTimeAligner(Generic[K, R]):
                 self._spell_start = now
             self._last_any_delivery = now
         for partition, records in polled.items():
+            if not records:
+                # Read, with nothing in it yet: it bounds at a spell's start like the others.
+                self._read_until.setdefault(partition, FAR_PAST)
+                continue
             self._last_delivery[partition] = now
             self._last_delivery_waited[partition] = waited
             latest = self._read_until.get(partition, FAR_PAST)
@@ -202,10 +210,10 @@ class EventTimeAligner(Generic[K, R]):
                 bounds.append(promised)
         if self._max_idle_s > 0:
             for partition, latest in self._read_until.items():
-                since = max(self._last_delivery.get(partition, now), self._spell_start)
+                since = max(self._last_delivery.get(partition, float("-inf")), self._spell_start)
                 recent = now - since < self._max_idle_s
                 if recent and partition not in behind and partition not in self._marked:
-                    bounds.append(latest - _TICK)
+                    bounds.append(latest - _TICK if latest > FAR_PAST else FAR_PAST)
         for partition in behind - self._marked.keys():
             latest = self._read_until.get(partition, FAR_PAST)
             if partition in self._paused:

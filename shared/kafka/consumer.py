@@ -279,9 +279,13 @@ class BatchConsumer(Generic[T]):
         offsets that may be committed after them: up to each partition's first waiting record."""
         for tp, batch in polled.items():
             self._fetched_until[tp] = batch[-1].offset + 1
+        # Every partition read, also those with nothing yet: the aligner's max_idle waits for them too.
         by_partition: dict[TopicPartition, list[Decoded[T] | Rejection | ProgressMark]] = {
-            tp: [] for tp in polled if tp.topic not in self._feedback_topics
+            TopicPartition(topic, partition): []
+            for topic, partition in self._progress
+            if topic not in self._feedback_topics
         }
+        by_partition.update({tp: [] for tp in polled if tp.topic not in self._feedback_topics})
         feedback: list[Decoded[T] | Rejection | ProgressMark] = []
         items: list[Decoded[T] | Rejection | ProgressMark] = [*decoded, *rejections, *marks]
         for item in sorted(items, key=_offset_of):

@@ -258,6 +258,22 @@ def test_after_a_quiet_spell_the_first_burst_waits_max_idle_for_every_partition_
     assert step.ready == [("buy", 1, 2), ("chat", 1, 26)], "the older receipt first, as its producer wrote them"
 
 
+def test_a_partition_read_with_nothing_in_it_yet_holds_the_first_burst_back_for_max_idle() -> None:
+    clock = Clock()
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
+    )
+    step = align.step({"buy": records("buy", [10, 11]), "chat": []}, behind=set())
+    assert step.ready == [], "chat's producer may be writing hour 9 in the same burst"
+    assert align.complete_until(set()) is None
+    clock.now = 0.02
+    step = align.step({"chat": records("chat", [9, 12])}, behind=set())
+    assert step.ready == [("chat", 0, 9), ("buy", 0, 10)], "the latest hour of each waits for its next record"
+    clock.now = 2.0
+    step = align.step({}, behind=set())
+    assert step.ready == [("buy", 1, 11), ("chat", 1, 12)]
+
+
 def test_in_steady_traffic_a_partition_that_stays_quiet_holds_nothing_back_after_max_idle() -> None:
     clock = Clock()
     align: EventTimeAligner[str, Record] = EventTimeAligner(
