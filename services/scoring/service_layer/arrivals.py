@@ -12,7 +12,7 @@ with the next batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,22 +68,26 @@ def _released(row: Any) -> Arrival:
 
 
 async def record_progress(uow: UnitOfWork, read: Mapping[tuple[str, int], datetime | None]) -> None:
-    """Each partition's progress, for the sweeper's watermark (clock_repository.stream_watermark).
+    """Each partition's progress, for the sweeper's watermark (clock_repository.stream_watermark)."""
+    await clock_repository.record_progress(uow.conn, partition_progress(uow.progress, read, uow.complete_until))
 
-    When the consumer knows how far its input is complete (``complete_until``: with ingest's progress
-    marks, as far as every ingest replica has published), every partition it owns is recorded as
-    complete that far and no further, caught up or not. A partition read to its end only looks
-    finished: its replica may be paused while the others run on, or an ingest replica may not have
-    published yet, and the sweeper must not review members past what may still come for them.
+
+def partition_progress(
+    owned: Iterable[tuple[str, int]], read: Mapping[tuple[str, int], datetime | None], complete: datetime | None
+) -> dict[tuple[str, int], tuple[datetime | None, bool]]:
+    """Per partition owned or read: (event time it is complete to, whether it counts as caught up).
+
+    ``complete``: how far the consumer knows its input is complete (with ingest's progress marks,
+    as far as every ingest replica has published). Every partition it owns is recorded as
+    complete that far and no further. None while that is unknown (just after a rebalance, a
+    partition still behind): then a partition counts as behind all the same, even read to its
+    end, because the consumer may hold its records in memory, waiting for the partition
+    behind, and a caught-up partition drops out of the watermark. A partition read to its end only
+    looks finished anyway: its replica may be paused while the others run on, or an ingest replica
+    may not have published yet, and the sweeper must not review members past what may still come
+    for them.
     """
-    complete = uow.complete_until
-    await clock_repository.record_progress(
-        uow.conn,
-        {
-            key: (latest(read.get(key), complete), False if complete is not None else uow.progress.get(key, False))
-            for key in {*uow.progress, *read}
-        },
-    )
+    return {key: (latest(read.get(key), complete), False) for key in {*owned, *read}}
 
 
 async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> list[Arrival]:
