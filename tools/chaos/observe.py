@@ -61,6 +61,8 @@ class Observed:
     # scoring: every member's recorded state changes, by version: (version, at, lifecycle, tier, reasons).
     scoring_changes: dict[str, list[tuple[int, datetime, str, str, tuple[str, ...]]]] = field(default_factory=dict)
     issued_offer_ids: list[str] = field(default_factory=list)
+    # campaigns: how many decisions each (member, campaign, state version) of a lifecycle campaign got.
+    lifecycle_decisions: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     sends: list[tuple[str, str, str]] = field(default_factory=list)  # (offer_id, channel, status)
     sink_keys: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, idempotency key)
     smtp_messages: int = 0
@@ -102,6 +104,11 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
     try:
         rows = await conn.fetch("SELECT offer_id FROM decisions WHERE outcome IN ('issued', 'queued')")
         seen.issued_offer_ids = [r["offer_id"] for r in rows]
+        for r in await conn.fetch(
+            "SELECT member_id, campaign_id, occurrence FROM decisions WHERE kind = 'lifecycle_entered'"
+        ):
+            version = int(r["occurrence"].removeprefix("state:"))
+            seen.lifecycle_decisions[(r["member_id"], r["campaign_id"], version)] += 1
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("notifier"))

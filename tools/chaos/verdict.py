@@ -48,13 +48,15 @@ def _finding(check: str, offending: Iterable[object], checked: int) -> Finding:
 
 def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> list[Finding]:
     """Every check; ``members_of`` names the member ids each person may be known by (see ``person_members``)."""
+    coverage = state_coverage(expected, seen, members_of)
     return [
         *_ingest(expected, seen),
         _scoring(seen),
         _scoring_vs_oracle(expected, seen, members_of),
         _sale_span_vs_oracle(expected, seen, members_of),
-        *_states_vs_oracle(expected, seen, members_of),
+        *_states_vs_oracle(expected, seen, coverage),
         *_campaigns(seen),
+        *_lifecycle_offers_vs_oracle(expected, seen, coverage),
         *_notifier(seen),
     ]
 
@@ -202,14 +204,16 @@ def state_coverage(
     return out
 
 
-def _states_vs_oracle(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> list[Finding]:
+def _states_vs_oracle(
+    expected: Expected, seen: Observed, coverage: Mapping[bytes, tuple[str, str | None]]
+) -> list[Finding]:
     """Each person's lifecycle and tiers, and every state change on the way, as the oracle folds them."""
     wrong_state, wrong_changes, compared = [], [], 0
-    for person, (coverage, member) in state_coverage(expected, seen, members_of).items():
+    for person, (how, member) in coverage.items():
         name = person.decode(errors="replace")
-        if coverage == "missing":
+        if how == "missing":
             wrong_state.append(f"{name}: no member in state")
-        if coverage != "compared" or member is None:
+        if how != "compared" or member is None:
             continue
         compared += 1
         want = expected.states[person]
@@ -278,6 +282,38 @@ def _campaigns(seen: Observed) -> list[Finding]:
         _finding("campaigns: no offer issued twice", [o for o, n in issued.items() if n > 1], len(issued)),
         _finding("campaigns: every issued offer published", issued.keys() - published.keys(), len(issued)),
         _finding("campaigns: no offer published that was not issued", published.keys() - issued.keys(), len(published)),
+    ]
+
+
+LIFECYCLE_DECIDED_CHECK = "campaigns: each lifecycle entry the oracle folds decided once by every campaign it triggers"
+LIFECYCLE_ONLY_CHECK = "campaigns: no lifecycle decision for an entry the oracle does not fold"
+
+
+def _lifecycle_offers_vs_oracle(
+    expected: Expected, seen: Observed, coverage: Mapping[bytes, tuple[str, str | None]]
+) -> list[Finding]:
+    """The decisions of lifecycle campaigns (welcome, win-back, reactivation) against the entries
+    the oracle folds (``tools.oracle.offers``), for the persons whose states are compared."""
+    decided: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for decided_for, campaign, version in seen.lifecycle_decisions:
+        decided[decided_for].add((campaign, version))
+    missing: list[str] = []
+    unexpected: list[str] = []
+    owed = made = 0
+    for person, (how, member) in coverage.items():
+        if how != "compared" or member is None:
+            continue
+        name = person.decode(errors="replace")
+        got = decided.get(member, set())
+        must = expected.lifecycle.must.get(person, frozenset())
+        may = expected.lifecycle.may.get(person, frozenset())
+        owed += len(must)
+        made += len(got)
+        missing += [f"{name}: no {campaign} decision for state {version}" for campaign, version in sorted(must - got)]
+        unexpected += [f"{name}: {campaign} decided for state {version}" for campaign, version in sorted(got - may)]
+    return [
+        _finding(LIFECYCLE_DECIDED_CHECK, missing, owed),
+        _finding(LIFECYCLE_ONLY_CHECK, unexpected, made),
     ]
 
 

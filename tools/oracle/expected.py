@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.campaigns.domain.definitions import Campaign
 from services.scoring.domain.policy import Policy
+from tools.oracle.offers import LifecycleDecisions, lifecycle_decisions, shipped_campaigns
 from tools.oracle.states import ExpectedState, expected_states
 from tools.simulate import SimRecord
 
@@ -35,14 +37,19 @@ class Expected:
     sale_span: dict[bytes, tuple[datetime, datetime]] = field(default_factory=dict)
     # Per person: the lifecycle and tiers scoring's rules give them once every event is in.
     states: dict[bytes, ExpectedState] = field(default_factory=dict)
+    # Per person: the decisions lifecycle campaigns owe their lifecycle entries (offers.py).
+    lifecycle: LifecycleDecisions = field(default_factory=lambda: LifecycleDecisions({}, {}))
 
     @property
     def records(self) -> int:
         return len(self.accepted) + self.dead_letters.total() + self.duplicates + self.ignored
 
 
-def expected(records: Iterable[SimRecord], policy: Policy | None = None) -> Expected:
-    """``policy``: the rules and model scoring runs with; by default, a service never fitted."""
+def expected(
+    records: Iterable[SimRecord], policy: Policy | None = None, campaigns: Iterable[Campaign] | None = None
+) -> Expected:
+    """``policy``: the rules and model scoring runs with; by default, a service never fitted.
+    ``campaigns``: the definitions campaigns runs with; by default, the ones it ships."""
     records = list(records)
     accepted: set[str] = set()
     dead: Counter[tuple[str, str]] = Counter()
@@ -69,6 +76,7 @@ def expected(records: Iterable[SimRecord], policy: Policy | None = None) -> Expe
             dropped[record.expect] += 1
         else:
             raise ValueError(f"unknown verdict {record.expect!r} for {record.ref!r}")
+    states = expected_states(records, policy)
     return Expected(
         frozenset(accepted),
         dead,
@@ -76,5 +84,6 @@ def expected(records: Iterable[SimRecord], policy: Policy | None = None) -> Expe
         dropped["ignored"],
         {key: (s[0], s[1], s[2], s[3]) for key, s in purchases.items()},
         sale_span,
-        expected_states(records, policy),
+        states,
+        lifecycle_decisions(states, shipped_campaigns() if campaigns is None else campaigns),
     )

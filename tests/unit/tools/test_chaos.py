@@ -13,6 +13,7 @@ from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
 from tools.chaos.verdict import Finding, purchase_totals, state_coverage, state_differences, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
+from tools.oracle.offers import entries, lifecycle_decisions, shipped_campaigns
 from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
 from tools.simulate.model import Meaning
@@ -390,3 +391,65 @@ def test_a_final_state_unlike_the_oracle_fails_the_run_while_the_history_check_i
     assert not Outcome("chaos", 1, list(findings.values())).passed
     assert not findings[CHANGES_CHECK].enforced
     assert all(f.enforced for check, f in findings.items() if check != CHANGES_CHECK)
+
+
+# -- lifecycle offers -------------------------------------------------------------------------------------
+
+
+def test_the_oracle_owes_a_welcome_for_each_first_state_and_a_reactivation_for_each_dormancy():
+    two_sales_then_silence = [_said("q1", b"quiet", 0, "purchase:sale"), _said("q2", b"quiet", 30, "purchase:sale")]
+    oracle = expected([*two_sales_then_silence, _said("e", b"other", 365)])
+    changes = oracle.states[b"quiet"].changes
+    dormant = next(c.version for c in changes if c.lifecycle == "dormant")
+    assert oracle.lifecycle.must[b"quiet"] == {("welcome", 1), ("reactivation", dormant)}
+    at_risk = {("win_back", c.version) for c in changes if c.lifecycle == "at_risk"}
+    assert at_risk, "overdue against their own 30-day rhythm first"
+    assert oracle.lifecycle.may[b"quiet"] == oracle.lifecycle.must[b"quiet"] | at_risk, (
+        "win-back has an audience filter (P(alive), value at risk): it may decide, it need not"
+    )
+
+
+def test_only_a_change_of_lifecycle_is_an_entry_not_a_change_of_engagement_tier():
+    person = ExpectedState(
+        "active",
+        "active",
+        None,
+        changes=(
+            Change(1, AT, "new", "silent", ("first_seen",)),
+            Change(2, AT, "new", "lurker", ("first_seen",)),
+            Change(3, AT, "active", "lurker", ("settled_in",)),
+        ),
+    )
+    assert entries(person) == [(1, "new"), (3, "active")]
+
+
+def _with_lifecycle(decisions: list[tuple[str, str, int]]) -> tuple[Expected, Observed]:
+    oracle, seen = _with_state()
+    changes = (Change(1, AT, "new", "silent", ("first_seen",)), Change(2, AT, "at_risk", "silent", ("overdue",)))
+    states = {b"solo": replace(oracle.states[b"solo"], changes=changes)}
+    oracle = replace(oracle, states=states, lifecycle=lifecycle_decisions(states, shipped_campaigns()))
+    seen.scoring_changes = {"m3": [c.row() for c in changes]}
+    seen.lifecycle_decisions = Counter(decisions)
+    return oracle, seen
+
+
+DECIDED_CHECK = "campaigns: each lifecycle entry the oracle folds decided once by every campaign it triggers"
+ONLY_CHECK = "campaigns: no lifecycle decision for an entry the oracle does not fold"
+
+
+def test_a_lifecycle_entry_left_undecided_fails_and_a_decision_for_an_entry_that_never_happened_fails():
+    oracle, seen = _with_lifecycle([("m3", "welcome", 1), ("m3", "win_back", 2)])
+    assert _failed(verdict(oracle, seen, SOLO)) == {}
+    oracle, seen = _with_lifecycle([("m3", "win_back", 2)])
+    failed = _failed(verdict(oracle, seen, SOLO))
+    assert list(failed) == [DECIDED_CHECK]
+    assert failed[DECIDED_CHECK].examples == ("solo: no welcome decision for state 1",)
+    oracle, seen = _with_lifecycle([("m3", "welcome", 1), ("m3", "reactivation", 2)])
+    failed = _failed(verdict(oracle, seen, SOLO))
+    assert list(failed) == [ONLY_CHECK]
+    assert failed[ONLY_CHECK].examples == ("solo: reactivation decided for state 2",)
+
+
+def test_win_back_behind_its_audience_filter_need_not_decide():
+    oracle, seen = _with_lifecycle([("m3", "welcome", 1)])
+    assert _failed(verdict(oracle, seen, SOLO)) == {}
