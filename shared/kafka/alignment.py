@@ -25,7 +25,9 @@ for ``mark_idle_s`` (a stopped producer must not stop this consumer for good). A
 mark waits as if it were no older than the mark. Marks are taken in here and never handed on.
 Such a partition need not be in event-time order between its marks (scoring's sweeper publishes
 a review after changes newer than it), so once marked, a record older than one before it takes
-its own place in time instead of waiting behind the newer ones.
+its own place in time instead of waiting behind the newer ones. Before its first mark (a new
+owner after a rebalance reads from the committed offset) such a record waits with the newer one,
+but what may be promised (``complete_until``) stays below its own time until it is handed on.
 
 A partition fed by several processes of one producer (ingest's replicas) gets marks that name
 their origins (progress.py). It bounds by the least latest mark over every origin there is, so
@@ -120,6 +122,9 @@ class EventTimeAligner(Generic[K, R]):
         self._held: dict[K, deque[tuple[datetime, R]]] = {}
         # Partitions holding records out of offset order (taken in at their own, older time).
         self._unsorted: set[K] = set()
+        # Partitions holding a record older than one before it, taken in at that one's time
+        # (before any mark, a partition is taken to be in order): what may be promised is older.
+        self._overtaken: set[K] = set()
         self._paused: set[K] = set()
 
     def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
@@ -158,6 +163,8 @@ class EventTimeAligner(Generic[K, R]):
                     _insert_in_time_order(held, own, record)
                     self._unsorted.add(partition)
                     continue
+                if own < latest:
+                    self._overtaken.add(partition)
                 latest = max(latest, own)
                 held.append((latest, record))
             self._read_until[partition] = latest
@@ -184,6 +191,7 @@ class EventTimeAligner(Generic[K, R]):
             else:
                 del self._held[partition]
                 self._unsorted.discard(partition)
+                self._overtaken.discard(partition)
             full = len(held) >= self._max_held
             if full and partition not in self._paused:
                 self._paused.add(partition)
@@ -232,11 +240,16 @@ class EventTimeAligner(Generic[K, R]):
         if not self._read_until:
             return None
         until = min(self.bound(behind), max(self._read_until.values()))
-        for held in self._held.values():
-            if held and held[0][0] > FAR_PAST:
-                until = min(until, held[0][0] - _TICK)
-            elif held:
+        for partition, held in self._held.items():
+            if not held:
+                continue
+            oldest = held[0][0]
+            if partition in self._overtaken:
+                # Held at the time of a newer record before it, each is still only as old as its own.
+                oldest = min(oldest, *(self._time_of(record) or when for when, record in held))
+            if oldest <= FAR_PAST:
                 return None
+            until = min(until, oldest - _TICK)
         return until if until > FAR_PAST else None
 
     def held(self) -> int:
@@ -265,6 +278,7 @@ class EventTimeAligner(Generic[K, R]):
             self._last_delivery_waited.pop(partition, None)
             self._held.pop(partition, None)
             self._unsorted.discard(partition)
+            self._overtaken.discard(partition)
             self._paused.discard(partition)
             self._marked.pop(partition, None)
 
