@@ -8,11 +8,15 @@ it) and shares no code with the services. What it can promise whatever the timin
 - **duplicates** and **ignored**: how many records must be dropped without output;
 - **purchases**: each person's sales, spend, refunds and refunded amount, which member state must
   end with whatever the order events arrive in (they are sums);
-- **states**: each person's final lifecycle, engagement tier and value tier: scoring's domain rules
-  folded over the events the generator says ingest must make of their records (``states.py``).
+- **states**: each person's final lifecycle, engagement tier and value tier, and every change on
+  the way: scoring's domain rules folded over the events the generator says ingest must make of
+  their records (``states.py``);
+- **lifecycle decisions**: which decisions the lifecycle campaigns (welcome, win-back,
+  reactivation) owe each person's lifecycle entries, and which they may make (``offers.py``).
 
-The offers members earn and the messages they are sent are checked by invariants instead
-(``tools.chaos.verdict``, docs/reliability.md): no oracle predicts them yet.
+The outcomes of those decisions, the other campaigns' offers and the messages members are sent
+are checked by invariants instead (``tools.chaos.verdict``, docs/reliability.md): they depend on
+state every member shares (affinities, budgets), filled in whatever order the replicas run.
 """
 
 from tools.oracle.expected import Expected, body_digest, expected
