@@ -42,6 +42,11 @@ def aligner(
     )
 
 
+def idle_aligner(clock: Clock) -> EventTimeAligner[str, Record]:
+    """Waiting a second for partitions read to their end (Kafka Streams' max.task.idle.ms)."""
+    return EventTimeAligner(lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock)
+
+
 def records(partition: str, hours: list[int | None], first: int = 0) -> list[Record]:
     return [(partition, first + i, h) for i, h in enumerate(hours)]
 
@@ -225,9 +230,7 @@ def test_a_producer_that_stops_marking_stops_holding_back_after_the_idle_time() 
 
 def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_that_long() -> None:
     clock = Clock()
-    align: EventTimeAligner[str, Record] = EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
-    )
+    align = idle_aligner(clock)
     # Both read to their end; "b" last showed hour 2, so its producer may still be writing hour 3.
     step = align.step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("a", 0, 1)]
@@ -240,9 +243,7 @@ def test_with_max_idle_a_partition_read_to_its_end_holds_newer_records_back_for_
 
 def test_after_a_quiet_spell_the_first_burst_waits_max_idle_for_every_partition_read_before() -> None:
     clock = Clock()
-    align: EventTimeAligner[str, Record] = EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
-    )
+    align = idle_aligner(clock)
     align.step({"chat": records("chat", [1]), "buy": records("buy", [1])}, behind=set())
     clock.now = 1.5
     align.step({}, behind=set())
@@ -260,9 +261,7 @@ def test_after_a_quiet_spell_the_first_burst_waits_max_idle_for_every_partition_
 
 def test_a_partition_read_with_nothing_in_it_yet_holds_the_first_burst_back_for_max_idle() -> None:
     clock = Clock()
-    align: EventTimeAligner[str, Record] = EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
-    )
+    align = idle_aligner(clock)
     step = align.step({"buy": records("buy", [10, 11]), "chat": []}, behind=set())
     assert step.ready == [], "chat's producer may be writing hour 9 in the same burst"
     assert align.complete_until(set()) is None
@@ -276,9 +275,7 @@ def test_a_partition_read_with_nothing_in_it_yet_holds_the_first_burst_back_for_
 
 def test_in_steady_traffic_a_partition_that_stays_quiet_holds_nothing_back_after_max_idle() -> None:
     clock = Clock()
-    align: EventTimeAligner[str, Record] = EventTimeAligner(
-        lambda r: r[1], lambda r: at(r[2]), max_idle_s=1.0, clock=clock
-    )
+    align = idle_aligner(clock)
     align.step({"chat": records("chat", [1]), "buy": records("buy", [1])}, behind=set())
     for tick in range(1, 30):
         clock.now = tick * 0.1
