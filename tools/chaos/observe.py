@@ -60,6 +60,8 @@ class Observed:
     scoring_states: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     # scoring: every member's recorded state changes, by version: (version, at, lifecycle, tier, reasons).
     scoring_changes: dict[str, list[tuple[int, datetime, str, str, tuple[str, ...]]]] = field(default_factory=dict)
+    # scoring: when it recorded each change (member, version) on the wall clock, in ms.
+    scoring_recorded_ms: dict[tuple[str, int], int] = field(default_factory=dict)
     issued_offer_ids: list[str] = field(default_factory=list)
     # campaigns: how many decisions each (member, campaign, state version) of a lifecycle campaign got.
     lifecycle_decisions: Counter[tuple[str, str, int]] = field(default_factory=Counter)
@@ -92,12 +94,13 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
         seen.scoring_sale_span = {r["member_id"]: (r["first_purchase_at"], r["last_purchase_at"]) for r in rows}
         seen.scoring_states = {r["member_id"]: (r["lifecycle"], r["engagement_tier"], r["value_tier"]) for r in rows}
         for r in await conn.fetch(
-            """SELECT member_id, state_version, at, to_lifecycle, engagement_tier, reasons
+            """SELECT member_id, state_version, at, to_lifecycle, engagement_tier, reasons, recorded_at
                FROM transitions ORDER BY member_id, state_version"""
         ):
             seen.scoring_changes.setdefault(r["member_id"], []).append(
                 (r["state_version"], r["at"], r["to_lifecycle"], r["engagement_tier"], tuple(r["reasons"]))
             )
+            seen.scoring_recorded_ms[(r["member_id"], r["state_version"])] = int(r["recorded_at"].timestamp() * 1000)
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("campaigns"))

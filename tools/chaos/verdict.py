@@ -238,7 +238,8 @@ def state_differences(
 ) -> list[dict[str, object]]:
     """For a failed state check: each compared person whose changes differ, with their events (id,
     event time, when Kafka acknowledged the upstream record, when ingest published the event; wall
-    ms) and both change lists, to see why. ``coverage``: as ``state_coverage`` gives it."""
+    ms) and both change lists (scoring's with when it recorded each, wall ms), to see why.
+    ``coverage``: as ``state_coverage`` gives it."""
     out: list[dict[str, object]] = []
     for person, (treated, member) in coverage.items():
         if treated != "compared" or member is None or len(out) >= limit:
@@ -254,7 +255,10 @@ def state_differences(
                 "events": [
                     (ref, at.isoformat(), seen.acked_at_ms.get(ref), seen.out_at_ms.get(ref)) for ref, at in want.events
                 ],
-                "scoring": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in recorded],
+                "scoring": [
+                    (v, at.isoformat(), lc, tier, list(why), seen.scoring_recorded_ms.get((member, v)))
+                    for v, at, lc, tier, why in recorded
+                ],
                 "oracle": [(v, at.isoformat(), lc, tier, list(why)) for v, at, lc, tier, why in _rows(want.changes)],
             }
         )

@@ -91,7 +91,11 @@ class ScoringRig(ServiceRig):
     async def snapshot(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Every member row and every transition, in a stable order, floats rounded for comparison."""
         members = await self.fetch(f"SELECT {', '.join(COLUMNS)} FROM members ORDER BY member_id")
-        transitions = await self.fetch("SELECT * FROM transitions ORDER BY member_id, state_version")
+        # Not recorded_at: when scoring made a change is the wall clock, different in every run.
+        transitions = await self.fetch(
+            """SELECT member_id, state_version, at, from_lifecycle, to_lifecycle, engagement_tier, value_tier, reasons
+               FROM transitions ORDER BY member_id, state_version"""
+        )
         return [_comparable(r) for r in members], [_comparable(r) for r in transitions]
 
 
