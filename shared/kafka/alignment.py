@@ -270,6 +270,29 @@ class EventTimeAligner(Generic[K, R]):
             return min(self._offset_of(record) for _, record in held)
         return self._offset_of(held[0][1])
 
+    def rewind(self, partitions: Iterable[K]) -> None:
+        """Drop what was read from these partitions, which are read again from an earlier offset.
+
+        Unlike ``forget`` (partitions given up), a partition that carries marks stays marked: what
+        its marks promised holds only once they are read again, so it promises nothing until its
+        next mark (or until its origins are silent for ``mark_idle_s``), and the records read again
+        take their own place in time. Started afresh instead, it was taken to be in event-time
+        order, and a record older than the one before it went out after newer ones of the other
+        partitions (after a Postgres crash, a member's receipt applied before their older chat).
+        """
+        partitions = list(partitions)
+        marked = {partition: self._marked[partition] for partition in partitions if partition in self._marked}
+        self.forget(partitions)
+        now = self._clock()
+        for partition, marks in marked.items():
+            self._marked[partition] = _Marks(
+                since=marks.since,
+                until=dict.fromkeys(marks.until, FAR_PAST),
+                seen=dict(marks.seen),
+                expected=marks.expected,
+            )
+            self._last_delivery[partition] = now  # a single producer's silence counts from here
+
     def forget(self, partitions: Iterable[K]) -> None:
         """Drop what is known of these partitions (given up in a rebalance, or rewound): they start afresh."""
         for partition in partitions:

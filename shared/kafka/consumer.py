@@ -324,7 +324,7 @@ class BatchConsumer(Generic[T]):
         for item in items:
             tp = TopicPartition(item.record.topic, item.record.partition)
             rewind[tp] = min(item.record.offset, rewind.get(tp, item.record.offset))
-        aligner.forget(list(rewind))
+        aligner.rewind(list(rewind))
         self._more_ready = False
         self._require_consumer().resume(*rewind)
         return rewind

@@ -195,6 +195,20 @@ def mark(partition: str, offset: int, hour: int) -> Record:
     return (partition + "!", offset, hour)
 
 
+def test_a_marked_partition_read_again_stays_marked_and_promises_nothing_until_its_next_mark() -> None:
+    # A batch given back (the database went away): its partitions are read again from its first offset.
+    align = marked_aligner(Clock())
+    align.step({"chat": [("chat", 0, 1), mark("chat", 1, 1)], "buy": [mark("buy", 0, 1)]}, behind=set())
+    align.step({"chat": [("chat", 2, 30), ("chat", 3, 3)], "buy": [("buy", 1, 5)]}, behind=set())
+    align.rewind(["chat", "buy"])
+    # Read again; two producers' records interleave in "chat", and no mark has come again yet.
+    step = align.step({"chat": [("chat", 2, 30), ("chat", 3, 3)], "buy": [("buy", 1, 5)]}, behind=set())
+    assert step.ready == [], "what the marks promised holds only once they are read again"
+    assert align.complete_until(set()) is None
+    step = align.step({"chat": [mark("chat", 4, 30)], "buy": [mark("buy", 2, 30)]}, behind=set())
+    assert step.ready == [("chat", 3, 3), ("buy", 1, 5), ("chat", 2, 30)], "hour 3 takes its own place"
+
+
 def test_a_caught_up_partition_with_marks_holds_back_what_its_producer_has_not_marked_yet() -> None:
     align = marked_aligner(Clock())
     # "state" is read to its end; its producer has marked hour 2 complete; a purchase at hour 4 arrives.
