@@ -54,7 +54,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
@@ -99,6 +99,7 @@ class EventTimeAligner(Generic[K, R]):
         clock: Callable[[], float] = time.monotonic,
         waited: Callable[[], float] | None = None,
         wall: Callable[[], float] = time.time,
+        family: Callable[[K], Hashable] | None = None,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
@@ -107,6 +108,10 @@ class EventTimeAligner(Generic[K, R]):
         self._mark_idle_s = mark_idle_s
         self._max_idle_s = max_idle_s
         self._marked: dict[K, _Marks] = {}
+        # Partitions of one family (a topic) share their producers: once one has delivered a mark,
+        # every partition of the family starts out marked (``_start_marked``), its latest marks here.
+        self._family = family
+        self._family_marks: dict[Hashable, _Marks] = {}
         self._max_held = max_held
         self._max_ready = max_ready
         self._idle_s = idle_s
@@ -140,6 +145,8 @@ class EventTimeAligner(Generic[K, R]):
                 self._spell_start = now
             self._last_any_delivery = now
         for partition, records in polled.items():
+            if partition not in self._marked and (template := self._template(partition)) is not None:
+                self._start_marked(partition, template, now)
             if not records:
                 # Read, with nothing in it yet: it bounds at a spell's start like the others.
                 self._read_until.setdefault(partition, FAR_PAST)
@@ -154,7 +161,10 @@ class EventTimeAligner(Generic[K, R]):
                     # A mark read long after it was written (a restart re-reading the topic's tail)
                     # shows its origin alive back then, not now.
                     age = 0.0 if mark.written_at is None else max(0.0, self._wall() - mark.written_at)
-                    self._marked.setdefault(partition, _Marks(since=now - age)).take(mark, now - age)
+                    marks = self._marked.setdefault(partition, _Marks(since=now - age))
+                    marks.take(mark, now - age)
+                    if self._family is not None:
+                        self._family_marks[self._family(partition)] = marks
                     latest = max(latest, mark.until)
                     continue
                 # A record without a time (bad input) goes with the record before it.
@@ -285,13 +295,30 @@ class EventTimeAligner(Generic[K, R]):
         self.forget(partitions)
         now = self._clock()
         for partition, marks in marked.items():
-            self._marked[partition] = _Marks(
-                since=marks.since,
-                until=dict.fromkeys(marks.until, FAR_PAST),
-                seen=dict(marks.seen),
-                expected=marks.expected,
-            )
-            self._last_delivery[partition] = now  # a single producer's silence counts from here
+            self._start_marked(partition, marks, now)
+
+    def _template(self, partition: K) -> _Marks | None:
+        """The latest marks of the partition's family, if any partition of it has delivered one."""
+        return None if self._family is None else self._family_marks.get(self._family(partition))
+
+    def _start_marked(self, partition: K, template: _Marks, now: float) -> None:
+        """Take ``partition`` as marked by ``template``'s producers, with nothing promised yet.
+
+        A partition read from an offset its consumer has not read marks at (assigned in a
+        rebalance, or read again after a batch was given back) promises nothing until its next
+        mark, and its records take their own place in time. Taken as unmarked instead, it would be
+        thought in event-time order, and a record older than the one before it (two ingest
+        replicas interleave in a member partition) would go out after newer ones of other
+        partitions. If its producers stay silent for ``mark_idle_s`` from now, it stops holding
+        the others back, as a marked partition does."""
+        origins = template.expected | template.until.keys()
+        self._marked[partition] = _Marks(
+            since=now,
+            until=dict.fromkeys(origins, FAR_PAST),
+            seen=dict.fromkeys(origins, now),
+            expected=template.expected,
+        )
+        self._last_delivery[partition] = now
 
     def forget(self, partitions: Iterable[K]) -> None:
         """Drop what is known of these partitions (given up in a rebalance, or rewound): they start afresh."""

@@ -125,6 +125,7 @@ class BatchConsumer(Generic[T]):
                 _event_time_of,
                 max_ready=batch,
                 mark_of=_mark_of,
+                family=_topic_of,
                 max_idle_s=settings.max_idle_ms / 1000,
                 mark_idle_s=settings.mark_idle_ms / 1000,
                 waited=lambda: self._waited_s,
@@ -560,6 +561,11 @@ def _offset_of(item: Decoded[Any] | Rejection | ProgressMark) -> int:
 
 def _event_time_of(item: Decoded[Any] | Rejection | ProgressMark) -> datetime | None:
     return item.event_time if isinstance(item, Decoded) else None
+
+
+def _topic_of(tp: TopicPartition) -> str:
+    """A partition's family for the aligner: partitions of one topic share their producers."""
+    return str(tp.topic)
 
 
 def _mark_of(item: Decoded[Any] | Rejection | ProgressMark) -> Mark | None:

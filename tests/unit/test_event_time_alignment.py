@@ -209,6 +209,22 @@ def test_a_marked_partition_read_again_stays_marked_and_promises_nothing_until_i
     assert step.ready == [("chat", 3, 3), ("buy", 1, 5), ("chat", 2, 30)], "hour 3 takes its own place"
 
 
+def test_a_partition_new_to_its_consumer_is_marked_like_the_rest_of_its_topic_from_its_first_record() -> None:
+    # A rebalance gives this consumer "state/1" of a topic whose producer writes marks.
+    align: EventTimeAligner[str, Record] = EventTimeAligner(
+        lambda r: r[1],
+        lambda r: None if r[0].endswith("!") else at(r[2]),
+        mark_of=lambda r: Mark(T0 + timedelta(hours=r[2] or 0)) if r[0].endswith("!") else None,
+        clock=Clock(),
+        family=lambda partition: partition.split("/")[0],
+    )
+    align.step({"state/0": [("state/0", 0, 1), mark("state/0", 1, 1)]}, behind=set())
+    step = align.step({"state/1": [("state/1", 0, 30), ("state/1", 1, 3)]}, behind=set())
+    assert step.ready == [], "read from its committed offset: nothing is promised until its own next mark"
+    step = align.step({"state/1": [mark("state/1", 2, 30)], "state/0": [mark("state/0", 2, 30)]}, behind=set())
+    assert step.ready == [("state/1", 1, 3), ("state/1", 0, 30)], "hour 3 takes its own place"
+
+
 def test_a_caught_up_partition_with_marks_holds_back_what_its_producer_has_not_marked_yet() -> None:
     align = marked_aligner(Clock())
     # "state" is read to its end; its producer has marked hour 2 complete; a purchase at hour 4 arrives.
