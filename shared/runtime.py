@@ -96,6 +96,7 @@ async def run_service(definition: ServiceDefinition, settings: Settings | None =
         await definition.prepare(context)
     heap.watch_collections()
     heap.freeze_startup_heap()
+    heap.relax_full_collections()
     for consumer in consumers:
         await consumer.start()
 

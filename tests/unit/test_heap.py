@@ -1,4 +1,4 @@
-"""The start-up heap is frozen out of the cyclic collector, and every collection's pause is measured."""
+"""The start-up heap is frozen out of the cyclic collector, full collections are spaced out, and pauses are measured."""
 
 import gc
 
@@ -30,3 +30,12 @@ def test_each_collection_is_timed_once_watched():
     before = _pauses_observed()
     gc.collect()
     assert _pauses_observed() == before + 1
+
+
+def test_full_collections_wait_for_a_hundred_generation_one_collections_not_ten():
+    default = gc.get_threshold()
+    try:
+        heap.relax_full_collections()
+        assert gc.get_threshold() == (700, 10, 100)
+    finally:
+        gc.set_threshold(*default)
