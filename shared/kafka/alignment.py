@@ -127,9 +127,10 @@ class EventTimeAligner(Generic[K, R]):
         self._held: dict[K, deque[tuple[datetime, R]]] = {}
         # Partitions holding records out of offset order (taken in at their own, older time).
         self._unsorted: set[K] = set()
-        # Partitions holding a record older than one before it, taken in at that one's time
-        # (before any mark, a partition is taken to be in order): what may be promised is older.
-        self._overtaken: set[K] = set()
+        # Per partition, (own time, offset) of each held record older than one before it, taken in
+        # at that one's time (before any mark, a partition is taken to be in order): what may be
+        # promised is older. A heap, oldest first; released records leave it lazily, when on top.
+        self._overtaken: dict[K, list[tuple[datetime, int]]] = {}
         self._paused: set[K] = set()
 
     def step(self, polled: Mapping[K, Sequence[R]], behind: Iterable[K]) -> Step[K, R]:
@@ -174,7 +175,7 @@ class EventTimeAligner(Generic[K, R]):
                     self._unsorted.add(partition)
                     continue
                 if own < latest:
-                    self._overtaken.add(partition)
+                    heapq.heappush(self._overtaken.setdefault(partition, []), (own, self._offset_of(record)))
                 latest = max(latest, own)
                 held.append((latest, record))
             self._read_until[partition] = latest
@@ -201,7 +202,7 @@ class EventTimeAligner(Generic[K, R]):
             else:
                 del self._held[partition]
                 self._unsorted.discard(partition)
-                self._overtaken.discard(partition)
+                self._overtaken.pop(partition, None)
             full = len(held) >= self._max_held
             if full and partition not in self._paused:
                 self._paused.add(partition)
@@ -254,9 +255,13 @@ class EventTimeAligner(Generic[K, R]):
             if not held:
                 continue
             oldest = held[0][0]
-            if partition in self._overtaken:
+            if overtaken := self._overtaken.get(partition):
                 # Held at the time of a newer record before it, each is still only as old as its own.
-                oldest = min(oldest, *(self._time_of(record) or when for when, record in held))
+                first = self._first_offset(partition, held)
+                while overtaken and overtaken[0][1] < first:
+                    heapq.heappop(overtaken)  # released: held records have offsets from ``first`` on
+                if overtaken:
+                    oldest = min(oldest, overtaken[0][0])
             if oldest <= FAR_PAST:
                 return None
             until = min(until, oldest - _TICK)
@@ -328,7 +333,7 @@ class EventTimeAligner(Generic[K, R]):
             self._last_delivery_waited.pop(partition, None)
             self._held.pop(partition, None)
             self._unsorted.discard(partition)
-            self._overtaken.discard(partition)
+            self._overtaken.pop(partition, None)
             self._paused.discard(partition)
             self._marked.pop(partition, None)
 

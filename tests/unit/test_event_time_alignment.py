@@ -327,6 +327,15 @@ def test_a_record_held_behind_a_newer_one_keeps_what_may_be_promised_below_its_o
     )
 
 
+def test_once_handed_on_a_record_held_behind_a_newer_one_no_longer_holds_the_promise_back() -> None:
+    align = aligner()
+    step = align.step({"a": records("a", [10, 4, 20]), "b": records("b", [15])}, behind={"b"})
+    assert step.ready == [("a", 0, 10), ("a", 1, 4)], "hour 4 goes with hour 10; b is behind"
+    assert align.complete_until({"b"}) == T0 + timedelta(hours=15) - timedelta(microseconds=1), (
+        "hour 4 is applied: only b's hour 15, still waiting, bounds the promise"
+    )
+
+
 def test_without_max_idle_nothing_read_to_its_end_waits() -> None:
     step = aligner().step({"a": records("a", [1, 5]), "b": records("b", [2])}, behind=set())
     assert step.ready == [("a", 0, 1), ("b", 0, 2), ("a", 1, 5)]
