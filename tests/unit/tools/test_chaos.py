@@ -383,14 +383,23 @@ def test_a_tracked_finding_is_reported_but_does_not_fail_the_run():
     assert not Outcome("chaos", 1, [tracked, enforced]).passed
 
 
-def test_a_final_state_unlike_the_oracle_fails_the_run_while_the_history_check_is_only_tracked():
+def test_a_final_state_unlike_the_oracle_fails_the_run():
     oracle, seen = _with_state("at_risk")
     findings = {f.check: f for f in verdict(oracle, seen, SOLO)}
     assert findings[STATE_CHECK].enforced
     assert not findings[STATE_CHECK].ok
     assert not Outcome("chaos", 1, list(findings.values())).passed
-    assert not findings[CHANGES_CHECK].enforced
-    assert all(f.enforced for check, f in findings.items() if check != CHANGES_CHECK)
+    assert all(f.enforced for f in findings.values()), "every check of a run is enforced"
+
+
+def test_a_change_history_unlike_the_oracle_fails_the_run_even_when_the_final_state_is_the_same():
+    oracle, seen = _with_state()
+    change = Change(1, AT, "new", "silent", ("first_seen",))
+    oracle = replace(oracle, states={b"solo": replace(oracle.states[b"solo"], changes=(change,))})
+    seen.scoring_changes = {"m3": [(1, AT + timedelta(seconds=1), "new", "silent", ("first_seen",))]}
+    findings = verdict(oracle, seen, SOLO)
+    assert list(_failed(findings)) == [CHANGES_CHECK]
+    assert not Outcome("chaos", 1, findings).passed
 
 
 # -- lifecycle offers -------------------------------------------------------------------------------------
