@@ -17,15 +17,18 @@ async def append(conn: asyncpg.Connection, records: Sequence[KafkaRecord]) -> No
 
     One statement over arrays, not a statement per row (``executemany``): a batch's hundreds of
     rows cost one executor run instead of hundreds. The ids follow the records' order, which the
-    relay publishes in. Each record's headers are packed as MessagePack (``pack_headers``): one C
-    call per record, where a JSON form needed a Python step per header.
+    relay publishes in. Each record's headers are packed as MessagePack: one C call per record,
+    where a JSON form needed a Python step per header.
     """
     if not records:
         return
     pack = msgpack.Packer().pack
     await conn.execute(
         """INSERT INTO outbox (topic, key, value, packed_headers)
-           SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bytea[])""",
+           SELECT u.topic, u.key, u.value, u.headers
+           FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bytea[])
+                WITH ORDINALITY AS u(topic, key, value, headers, n)
+           ORDER BY u.n""",
         [r.topic for r in records],
         [r.key for r in records],
         [r.value for r in records],

@@ -58,14 +58,21 @@ async def test_relay_killed_between_publish_and_mark_publishes_each_row_exactly_
     assert len(published) == len(set(published)), "a row was published twice"
 
 
-async def test_an_outbox_row_keeps_its_headers_byte_exact_and_rows_from_before_packing_still_read(plumbing_db):
+async def test_outbox_rows_keep_their_order_and_headers_byte_exact_and_rows_from_before_packing_still_read(plumbing_db):
     topic = unique_topic("headers")
     # Header values are bytes: a dead letter may carry an upstream's header that is not UTF-8.
     headers = (("ce_id", b"evt-1"), ("mp-origin-header", b"\xff\xfe not UTF-8"), ("empty", b""))
     transaction = plumbing_db.transaction()
     await transaction.start()
     try:
-        await outbox.append(plumbing_db, [KafkaRecord(topic=topic, key=b"m-1", value=b"{}", headers=headers)])
+        # Two records in one call: the relay publishes rows in id order, which must be the records' order.
+        await outbox.append(
+            plumbing_db,
+            [
+                KafkaRecord(topic=topic, key=b"m-1", value=b"{}", headers=headers),
+                KafkaRecord(topic=topic, key=b"m-0", value=b"{}", headers=()),
+            ],
+        )
         # A row as the outbox wrote it before migration 0002: headers as jsonb, nothing packed.
         await plumbing_db.execute(
             "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
@@ -81,5 +88,6 @@ async def test_an_outbox_row_keeps_its_headers_byte_exact_and_rows_from_before_p
         await transaction.rollback()
     assert [(record.key, record.headers) for record in pending] == [
         (b"m-1", headers),
+        (b"m-0", ()),
         (b"m-2", (("ce_id", b"evt-0"), ("ce_subject", b"m-2"))),
     ]
