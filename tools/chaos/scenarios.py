@@ -7,6 +7,7 @@ import json
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ from tools.demo.session import Session, open_session
 from tools.demo.steps import member_id_named_by, write_contacts
 from tools.demo.watch import Watcher
 from tools.oracle import Expected, expected
+from tools.oracle.campaigns import ExpectedDecision, Registries, expected_decisions
+from tools.oracle.offers import shipped_campaigns
 from tools.simulate import ChainSpec, SimRecord, Simulation, simulate
 from tools.simulate.people import FOLLOWER, WECOM
 
@@ -140,7 +143,7 @@ async def chaos(
     return Outcome(
         "chaos",
         len(sim.records),
-        verdict(oracle, seen, members_of),
+        verdict(oracle, seen, members_of, _decisions_of(sim, oracle)),
         faults=dict(tally(faults)),
         figures={
             "seconds": round(time.monotonic() - began, 1),
@@ -173,7 +176,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
-        findings = verdict(oracle, seen, members_of)
+        findings = verdict(oracle, seen, members_of, _decisions_of(sim, oracle))
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -209,6 +212,16 @@ def latency_within(outcome: Outcome, ratio: float) -> Finding:
     measured = float(outcome.figures.get("p99_ratio_to_clean", 0.0))
     return Finding(
         f"valid traffic p99 within {ratio:g}x of the clean run ({measured:.2f}x)", int(measured > ratio), checked=1
+    )
+
+
+def _decisions_of(
+    sim: Simulation, oracle: Expected
+) -> Callable[[Mapping[bytes, str]], dict[bytes, list[ExpectedDecision]]]:
+    """The oracle's campaign decisions, once the verdict knows each person's member id (holdouts hash it)."""
+    registries = Registries.of(sim.stores, sim.products)
+    return lambda member_ids: expected_decisions(
+        sim.records, oracle.states, shipped_campaigns(), registries, member_ids
     )
 
 

@@ -7,13 +7,14 @@ what went wrong where, not just that something did.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tools.chaos.observe import Observed, Purchase
 from tools.demo.figures.notifier import SENT
 from tools.oracle import Expected
+from tools.oracle.campaigns import ExpectedDecision
 from tools.oracle.states import Change, late_events
 
 _EXAMPLES = 3
@@ -46,9 +47,20 @@ def _finding(check: str, offending: Iterable[object], checked: int) -> Finding:
     return Finding(check, len(found), tuple(found[:_EXAMPLES]), checked)
 
 
-def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Iterable[str]]) -> list[Finding]:
-    """Every check; ``members_of`` names the member ids each person may be known by (see ``person_members``)."""
+def verdict(
+    expected: Expected,
+    seen: Observed,
+    members_of: Mapping[bytes, Iterable[str]],
+    decisions: Callable[[Mapping[bytes, str]], Mapping[bytes, list[ExpectedDecision]]] | None = None,
+) -> list[Finding]:
+    """Every check; ``members_of`` names the member ids each person may be known by (see ``person_members``).
+
+    ``decisions``: the oracle's campaign decisions per person, given the member id each person is
+    known by (``tools.oracle.campaigns``); without it, decisions are checked by invariants only."""
     coverage = state_coverage(expected, seen, members_of)
+    decided = (
+        [] if decisions is None else [_decisions_vs_oracle(decisions(member_ids(coverage)), seen, coverage, expected)]
+    )
     return [
         *_ingest(expected, seen),
         _scoring(seen),
@@ -57,6 +69,7 @@ def verdict(expected: Expected, seen: Observed, members_of: Mapping[bytes, Itera
         *_states_vs_oracle(expected, seen, coverage),
         *_campaigns(seen),
         *_lifecycle_offers_vs_oracle(expected, seen, coverage),
+        *decided,
         *_notifier(seen),
     ]
 
@@ -318,6 +331,45 @@ def _lifecycle_offers_vs_oracle(
         _finding(LIFECYCLE_DECIDED_CHECK, missing, owed),
         _finding(LIFECYCLE_ONLY_CHECK, unexpected, made),
     ]
+
+
+DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them (tracked, not enforced)"
+
+
+def member_ids(coverage: Mapping[bytes, tuple[str, str | None]]) -> dict[bytes, str]:
+    """The member id each person is known by, where scoring knows them by one."""
+    return {person: member for person, (_, member) in coverage.items() if member is not None}
+
+
+def _decisions_vs_oracle(
+    want: Mapping[bytes, list[ExpectedDecision]],
+    seen: Observed,
+    coverage: Mapping[bytes, tuple[str, str | None]],
+    expected: Expected,
+) -> Finding:
+    """Every decision of the persons compared whose every state change is the oracle's, against the
+    oracle's fold of campaigns' rules in event time. Tracked: the fold shares the chain's co-purchase
+    counts, mentions and budgets in one order, which replicas racing need not keep."""
+    wrong: list[str] = []
+    compared = 0
+    for person, (how, member) in coverage.items():
+        if how != "compared" or member is None:
+            continue
+        if _first_difference(seen.scoring_changes.get(member, []), expected.states[person].changes):
+            continue
+        compared += 1
+        got = sorted(seen.decisions.get(member, []), key=_decision_order)
+        rows = sorted((d.row() for d in want.get(person, [])), key=_decision_order)
+        if got != rows:
+            at = next((i for i, (a, b) in enumerate(zip(got, rows, strict=False)) if a != b), min(len(got), len(rows)))
+            mine = got[at] if at < len(got) else None
+            theirs = rows[at] if at < len(rows) else None
+            wrong.append(f"{person.decode(errors='replace')}: decision {at + 1} is {mine}, oracle {theirs}")
+    return replace(_finding(DECISIONS_CHECK, wrong, compared), enforced=False)
+
+
+def _decision_order(row: tuple[str, datetime, str, str | None]) -> tuple[datetime, str, str, str]:
+    return (row[1], row[0], row[2], row[3] or "")
 
 
 def _notifier(seen: Observed) -> list[Finding]:

@@ -12,11 +12,13 @@ it) and shares no code with the services. What it can promise whatever the timin
   the way: scoring's domain rules folded over the events the generator says ingest must make of
   their records (``states.py``);
 - **lifecycle decisions**: which decisions the lifecycle campaigns (welcome, win-back,
-  reactivation) owe each person's lifecycle entries, and which they may make (``offers.py``).
+  reactivation) owe each person's lifecycle entries, and which they may make (``offers.py``);
+- **every decision**: campaigns' rules folded over the whole input in event time, one moment at a
+  time (``campaigns.py``): each person's decisions of every campaign, with outcome and reason.
+  Tracked, not enforced: the fold shares affinities, mentions and budgets across members in one
+  order, which replicas running behind one another need not keep (docs/reliability.md).
 
-The outcomes of those decisions, the other campaigns' offers and the messages members are sent
-are checked by invariants instead (``tools.chaos.verdict``, docs/reliability.md): they depend on
-state every member shares (affinities, budgets), filled in whatever order the replicas run.
+The messages members are sent are checked by invariants instead (``tools.chaos.verdict``).
 """
 
 from tools.oracle.expected import Expected, body_digest, expected

@@ -63,6 +63,9 @@ class ExpectedState:
     events: tuple[tuple[str, datetime], ...] = ()
     # Those of them the upstream POSTed to ingest's webhook (the web shop's batches).
     by_webhook: frozenset[str] = frozenset()
+    # The changes as scoring's rules make them, with the state before and after (not yet scored):
+    # what campaigns hears of the person (tools/oracle/campaigns.py).
+    transitions: tuple[Transition, ...] = ()
 
 
 def expected_states(
@@ -100,7 +103,7 @@ def expected_states(
             events = tuple((ref, meaning.occurred_at) for _, ref, meaning in mine)
             webhook = frozenset(ref for ref, _ in events if ref in by_webhook)
             out[person] = ExpectedState(
-                state.lifecycle.value, state.engagement_tier.value, value, changes, events, webhook
+                state.lifecycle.value, state.engagement_tier.value, value, changes, events, webhook, tuple(transitions)
             )
     return out
 
@@ -158,8 +161,13 @@ def event_of(member_id: str, ref: str, meaning: Meaning) -> MemberEvent:
         action = CommunityAction(meaning.kind)
         return MemberCommunityV1.model_construct(**common, community_id=meaning.community_id, action=action)
     if meaning.topic == "purchase":
-        # Channel, currency and lines are not read by the rules.
+        # Channel, currency and lines are not read by the rules; the store makes the home store.
         return MemberPurchaseV1.model_construct(
-            **common, purchase_id=ref, kind=PurchaseKind(meaning.kind), total_minor=meaning.total_minor, lines=()
+            **common,
+            purchase_id=ref,
+            kind=PurchaseKind(meaning.kind),
+            total_minor=meaning.total_minor,
+            lines=(),
+            store_id=meaning.store_id,
         )
     raise ValueError(f"unknown topic {meaning.topic!r} in the meaning of {ref!r}")

@@ -21,6 +21,7 @@ from tools.simulate.calendar import Window
 from tools.simulate.chain import CURRENCY
 from tools.simulate.events import AppChat, Draft, Line, OaPush, OrderVersion, Receipt, WecomMessage
 from tools.simulate.model import ChainSpec, Meaning, Route
+from tools.simulate.purchases import UNKNOWN_SKU_PREFIX
 
 # What each app chat kind and WeCom message type is in the canonical contracts (docs/ingest.md).
 _APP_KINDS = {
@@ -115,7 +116,14 @@ class Renderer:
         phone = person.phone if receipt.with_phone and person.phone else None
         original = receipt.original.receipt_id if receipt.original is not None else None
         amount = ("sale" if receipt.kind == "sale" else "refund", sum(line.amount_minor for line in receipt.lines))
-        meaning = Meaning("purchase", amount[0], at, total_minor=amount[1])
+        meaning = Meaning(
+            "purchase",
+            amount[0],
+            at,
+            total_minor=amount[1],
+            store_id=receipt.store_id,
+            lines=_published_lines(receipt.lines),
+        )
         file_or_csv = at < self.window.backfill_until or receipt.till == "csv"
         if file_or_csv:
             rows: list[dict[str, object]] = [
@@ -187,7 +195,13 @@ class Renderer:
         # version refunds what its cumulative refund grew by (there is one refund version at most).
         sold = sum(line.qty * line.unit_price_minor for line in order.lines)
         amount = ("sale", sold) if version.version == 1 else ("refund", version.refund_minor)
-        meaning = Meaning("purchase", amount[0], paid_at.astimezone(at.tzinfo), total_minor=amount[1])
+        meaning = Meaning(
+            "purchase",
+            amount[0],
+            paid_at.astimezone(at.tzinfo),
+            total_minor=amount[1],
+            lines=_published_lines(order.lines) if version.version == 1 else (),
+        )
         route = self.route("ecom_order", at)
         return Rendered(
             "ecom_order", compact_json(payload), version.ref, person.key, route, "accepted", amount, meaning
@@ -283,3 +297,11 @@ def _ref_of(target: Draft) -> str:
     if not target.ref:
         raise AssertionError("a draft refers to one not rendered yet: drafts must be rendered in time order")
     return target.ref
+
+
+def _published_lines(lines: tuple[Line, ...]) -> tuple[tuple[str, str | None, int], ...]:
+    """The lines as ingest publishes them: no category for a SKU missing from the catalog."""
+    return tuple(
+        (line.sku, None if line.sku.startswith(UNKNOWN_SKU_PREFIX) else line.category, line.amount_minor)
+        for line in lines
+    )

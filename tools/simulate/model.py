@@ -102,6 +102,10 @@ class Meaning:
     community_id: str = ""
     text: str = ""
     total_minor: int = 0  # a purchase's total: a sale's positive, a refund's what it gives back
+    # A purchase's store (None for the web shop) and lines as (sku, category, amount in minor units),
+    # the category as ingest's catalog gives it: None for a SKU the catalog does not know.
+    store_id: str | None = None
+    lines: tuple[tuple[str, str | None, int], ...] = ()
 
 
 @dataclass(frozen=True)

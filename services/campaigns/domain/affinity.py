@@ -17,6 +17,18 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+# Complementary categories to offer while the purchase stream is too thin to learn from: the
+# merchandisers' pairs a chain starts with (MP_CAMPAIGNS_CROSS_SELL_PAIRS replaces them).
+DEFAULT_PAIRS: dict[str, list[str]] = {
+    "baby_formula": ["diapers", "baby_wipes"],
+    "diapers": ["baby_wipes", "baby_formula"],
+    "coffee": ["dairy", "bakery"],
+    "dairy": ["bakery", "cereal"],
+    "pasta": ["sauces", "cheese"],
+    "shampoo": ["conditioner"],
+    "skincare": ["cosmetics"],
+}
+
 
 def basket_pairs(categories: Iterable[str]) -> list[tuple[str, str]]:
     """Every unordered pair of the basket's distinct categories once, as (a, b) with a < b, sorted."""

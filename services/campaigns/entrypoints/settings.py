@@ -9,24 +9,13 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.campaigns.domain.affinity import AffinityRules
+from services.campaigns.domain.affinity import DEFAULT_PAIRS, AffinityRules
 from services.campaigns.domain.caps import FrequencyCap
 from services.campaigns.domain.decide import Guards
 from services.campaigns.domain.quiet_hours import QuietHours
 from services.campaigns.service_layer.deciding import DecidingSettings
 
 DEFAULTS_DIR = Path(__file__).resolve().parents[1] / "defaults"
-
-# Complementary categories to offer while the purchase stream is too thin to learn from.
-DEFAULT_PAIRS: dict[str, list[str]] = {
-    "baby_formula": ["diapers", "baby_wipes"],
-    "diapers": ["baby_wipes", "baby_formula"],
-    "coffee": ["dairy", "bakery"],
-    "dairy": ["bakery", "cereal"],
-    "pasta": ["sauces", "cheese"],
-    "shampoo": ["conditioner"],
-    "skincare": ["cosmetics"],
-}
 
 
 class CampaignsSettings(BaseSettings):

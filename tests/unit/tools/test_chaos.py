@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
 from tools.chaos.verdict import Finding, purchase_totals, state_coverage, state_differences, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
+from tools.oracle.campaigns import ExpectedDecision
 from tools.oracle.offers import entries, lifecycle_decisions, shipped_campaigns
 from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
@@ -471,3 +473,34 @@ def test_lifecycle_decisions_are_held_to_the_oracle_only_where_the_history_is_th
     assert not findings[CHANGES_CHECK].ok, "the history check names the person"
     assert findings[DECIDED_CHECK].ok, "their decisions name other entries: not held to the oracle's"
     assert findings[ONLY_CHECK].ok
+
+
+# -- every decision -------------------------------------------------------------------------------------
+
+DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them (tracked, not enforced)"
+
+
+def test_a_decision_unlike_the_oracle_s_is_reported_with_the_person_but_does_not_fail_the_run():
+    oracle, seen = _with_lifecycle([("m3", "welcome", 1), ("m3", "win_back", 2)])
+    seen.decisions = {"m3": [("welcome", AT, "issued", None), ("win_back", AT, "suppressed", "cooldown")]}
+    owed = [ExpectedDecision("welcome", AT, "issued", None), ExpectedDecision("win_back", AT, "issued", None)]
+    member_ids: list[dict[bytes, str]] = []
+
+    def oracle_decisions(known_by: Mapping[bytes, str]) -> dict[bytes, list[ExpectedDecision]]:
+        member_ids.append(dict(known_by))
+        return {b"solo": owed}
+
+    findings = {f.check: f for f in verdict(oracle, seen, SOLO, oracle_decisions)}
+    assert member_ids == [{b"solo": "m3"}], "the oracle draws holdouts by the member id scoring knows"
+    assert findings[DECISIONS_CHECK].examples == (
+        "solo: decision 2 is ('win_back', "
+        + repr(AT)
+        + ", 'suppressed', 'cooldown'), oracle ('win_back', "
+        + repr(AT)
+        + ", 'issued', None)",
+    )
+    assert Outcome("chaos", 1, list(findings.values())).passed, "tracked: reported, not failing"
+    seen.decisions["m3"][1] = ("win_back", AT, "issued", None)
+    again = {f.check: f for f in verdict(oracle, seen, SOLO, oracle_decisions)}
+    assert again[DECISIONS_CHECK].ok
+    assert again[DECISIONS_CHECK].checked == 1

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from services.campaigns.adapters.reference_repository import products_from_csv as campaign_products
 from services.campaigns.adapters.reference_repository import stores_from_csv as campaign_stores
-from services.campaigns.entrypoints.settings import DEFAULT_PAIRS
+from services.campaigns.domain.affinity import DEFAULT_PAIRS
 from services.ingest.adapters.replay_files import records as replay_records
 from services.ingest.domain.errors import InvalidRecord
 from services.ingest.domain.identity import identifier, member_id_for
