@@ -65,6 +65,8 @@ class Observed:
     issued_offer_ids: list[str] = field(default_factory=list)
     # campaigns: how many decisions each (member, campaign, state version) of a lifecycle campaign got.
     lifecycle_decisions: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    # campaigns: each offer's (member, campaign, decided at).
+    offer_of: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     # campaigns: every member's decisions, as (campaign, decided at, outcome, reason).
     decisions: dict[str, list[tuple[str, datetime, str, str | None]]] = field(default_factory=dict)
     sends: list[tuple[str, str, str]] = field(default_factory=list)  # (offer_id, channel, status)
@@ -114,10 +116,13 @@ async def observe(settings: Settings, since: Offsets, sink_url: str) -> Observed
         ):
             version = int(r["occurrence"].removeprefix("state:"))
             seen.lifecycle_decisions[(r["member_id"], r["campaign_id"], version)] += 1
-        for r in await conn.fetch("SELECT member_id, campaign_id, decided_at, outcome, reason FROM decisions"):
+        for r in await conn.fetch(
+            "SELECT offer_id, member_id, campaign_id, decided_at, outcome, reason FROM decisions"
+        ):
             seen.decisions.setdefault(r["member_id"], []).append(
                 (r["campaign_id"], r["decided_at"], r["outcome"], r["reason"])
             )
+            seen.offer_of[r["offer_id"]] = (r["member_id"], r["campaign_id"], r["decided_at"])
     finally:
         await conn.close()
     conn = await asyncpg.connect(settings.pg.dsn_for("notifier"))

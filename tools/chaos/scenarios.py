@@ -7,9 +7,9 @@ import json
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,14 @@ from tools.chaos.fleet import Fleet, stack
 from tools.chaos.observe import Observed, observe, watched_ends
 from tools.chaos.pacing import RawPublisher, WebhookPoster
 from tools.chaos.plan import Dose, Fault, FaultKind, draw, tally
-from tools.chaos.verdict import Finding, state_coverage, state_differences, verdict
+from tools.chaos.verdict import Finding, OfferOracle, state_coverage, state_differences, verdict
 from tools.demo import config, processes
 from tools.demo.session import Session, open_session
-from tools.demo.steps import member_id_named_by, write_contacts
+from tools.demo.steps import member_id_named_by, member_id_of_card, write_contacts
 from tools.demo.watch import Watcher
 from tools.oracle import Expected, expected
 from tools.oracle.campaigns import ExpectedDecision, Registries, expected_decisions
+from tools.oracle.messages import ExpectedMessages, expected_messages
 from tools.oracle.offers import shipped_campaigns
 from tools.simulate import ChainSpec, SimRecord, Simulation, simulate
 from tools.simulate.people import FOLLOWER, WECOM
@@ -119,6 +120,7 @@ async def chaos(
     began = time.monotonic()
     ingest_urls = [f"http://127.0.0.1:{processes.replica_port('ingest', n)}" for n in range(replicas)]
     webhook = WebhookPoster(ingest_urls, config.INGEST_WEBHOOK_SECRET.encode())
+    began_at = datetime.now(UTC)
     async with RawPublisher(settings.kafka.bootstrap_servers, webhook) as publisher:
         for number, (part, fault) in enumerate(zip(slices, faults, strict=False), 1):
             await publisher.publish(part, hold_http=True)
@@ -143,7 +145,7 @@ async def chaos(
     return Outcome(
         "chaos",
         len(sim.records),
-        verdict(oracle, seen, members_of, _decisions_of(sim, oracle)),
+        verdict(oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=False)),
         faults=dict(tally(faults)),
         figures={
             "seconds": round(time.monotonic() - began, 1),
@@ -169,6 +171,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         since = await watched_ends(settings.kafka.bootstrap_servers)
         fleet = Fleet.adopt(session.service_env, session.services)
         pids = fleet.pids()
+        began_at = datetime.now(UTC)
         async with RawPublisher(settings.kafka.bootstrap_servers) as publisher:
             await publisher.publish(sim.records, per_second=per_second)
         await _drain(settings, console, limit_s=900.0)
@@ -176,7 +179,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
-        findings = verdict(oracle, seen, members_of, _decisions_of(sim, oracle))
+        findings = verdict(oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=True))
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -215,14 +218,27 @@ def latency_within(outcome: Outcome, ratio: float) -> Finding:
     )
 
 
-def _decisions_of(
-    sim: Simulation, oracle: Expected
-) -> Callable[[Mapping[bytes, str]], dict[bytes, list[ExpectedDecision]]]:
-    """The oracle's campaign decisions, once the verdict knows each person's member id (holdouts hash it)."""
+def offer_oracle(sim: Simulation, oracle: Expected, began: datetime, *, enforced: bool) -> OfferOracle:
+    """The oracle's decisions and messages for a run whose input began to flow at ``began`` (wall
+    clock) and that is judged now."""
     registries = Registries.of(sim.stores, sim.products)
-    return lambda member_ids: expected_decisions(
-        sim.records, oracle.states, shipped_campaigns(), registries, member_ids
-    )
+    campaigns = shipped_campaigns()
+    ended = datetime.now(UTC)
+    by_card = {row["card_no"].encode(): row for row in sim.contacts}
+
+    def decide(member_ids: Mapping[bytes, str]) -> dict[bytes, list[ExpectedDecision]]:
+        return expected_decisions(sim.records, oracle.states, campaigns, registries, member_ids)
+
+    def route(decisions: Mapping[bytes, list[ExpectedDecision]], member_ids: Mapping[bytes, str]) -> ExpectedMessages:
+        # The notifier files a contact under the member id the card names (write_contacts).
+        contacts = {
+            person: row
+            for person, row in by_card.items()
+            if person in member_ids and member_ids[person] == member_id_of_card(row["card_no"])
+        }
+        return expected_messages(decisions, campaigns, contacts, began=began, ended=ended)
+
+    return OfferOracle(decide, route, enforced)
 
 
 def person_members(truth: list[dict[str, Any]]) -> dict[bytes, set[str]]:

@@ -15,6 +15,7 @@ from tools.chaos.observe import Observed, Purchase
 from tools.demo.figures.notifier import SENT
 from tools.oracle import Expected
 from tools.oracle.campaigns import ExpectedDecision
+from tools.oracle.messages import ExpectedMessages
 from tools.oracle.states import Change, late_events
 
 _EXAMPLES = 3
@@ -51,16 +52,20 @@ def verdict(
     expected: Expected,
     seen: Observed,
     members_of: Mapping[bytes, Iterable[str]],
-    decisions: Callable[[Mapping[bytes, str]], Mapping[bytes, list[ExpectedDecision]]] | None = None,
+    offers: OfferOracle | None = None,
 ) -> list[Finding]:
     """Every check; ``members_of`` names the member ids each person may be known by (see ``person_members``).
 
-    ``decisions``: the oracle's campaign decisions per person, given the member id each person is
-    known by (``tools.oracle.campaigns``); without it, decisions are checked by invariants only."""
+    ``offers``: what the oracle says campaigns must decide and the providers must receive; without
+    it, decisions and messages are checked by invariants only."""
     coverage = state_coverage(expected, seen, members_of)
-    decided = (
-        [] if decisions is None else [_decisions_vs_oracle(decisions(member_ids(coverage)), seen, coverage, expected)]
-    )
+    decided: list[Finding] = []
+    if offers is not None:
+        known_by = member_ids(coverage)
+        owed = offers.decide(known_by)
+        finding, agreed = _decisions_vs_oracle(owed, seen, coverage, expected, enforced=offers.enforced)
+        routed = offers.route({p: owed.get(p, []) for p in agreed}, known_by)
+        decided = [finding, _messages_vs_oracle(routed, seen, {p: known_by[p] for p in agreed}, offers.enforced)]
     return [
         *_ingest(expected, seen),
         _scoring(seen),
@@ -333,7 +338,7 @@ def _lifecycle_offers_vs_oracle(
     ]
 
 
-DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them (tracked, not enforced)"
+DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them"
 
 
 def member_ids(coverage: Mapping[bytes, tuple[str, str | None]]) -> dict[bytes, str]:
@@ -341,16 +346,31 @@ def member_ids(coverage: Mapping[bytes, tuple[str, str | None]]) -> dict[bytes, 
     return {person: member for person, (_, member) in coverage.items() if member is not None}
 
 
+@dataclass(frozen=True)
+class OfferOracle:
+    """The oracle's decisions and messages, computed once the verdict knows each person's member id
+    (holdouts hash it, contacts are filed under it)."""
+
+    decide: Callable[[Mapping[bytes, str]], Mapping[bytes, list[ExpectedDecision]]]
+    route: Callable[[Mapping[bytes, list[ExpectedDecision]], Mapping[bytes, str]], ExpectedMessages]
+    # One replica of campaigns and no faults: a difference fails the run. Under faults, tracked.
+    enforced: bool = False
+
+
 def _decisions_vs_oracle(
     want: Mapping[bytes, list[ExpectedDecision]],
     seen: Observed,
     coverage: Mapping[bytes, tuple[str, str | None]],
     expected: Expected,
-) -> Finding:
+    *,
+    enforced: bool,
+) -> tuple[Finding, list[bytes]]:
     """Every decision of the persons compared whose every state change is the oracle's, against the
-    oracle's fold of campaigns' rules in event time. Tracked: the fold shares the chain's co-purchase
-    counts, mentions and budgets in one order, which replicas racing need not keep."""
+    oracle's fold of campaigns' rules in event time. Tracked where replicas are killed and paused:
+    the fold reads the whole input in step, which two replicas do not while one waits for the group
+    to hand its partitions over, so the other's timers and learnt affinities run ahead of them."""
     wrong: list[str] = []
+    agreed: list[bytes] = []
     compared = 0
     for person, (how, member) in coverage.items():
         if how != "compared" or member is None:
@@ -360,12 +380,55 @@ def _decisions_vs_oracle(
         compared += 1
         got = sorted(seen.decisions.get(member, []), key=_decision_order)
         rows = sorted((d.row() for d in want.get(person, [])), key=_decision_order)
-        if got != rows:
+        if got == rows:
+            agreed.append(person)
+        else:
             at = next((i for i, (a, b) in enumerate(zip(got, rows, strict=False)) if a != b), min(len(got), len(rows)))
             mine = got[at] if at < len(got) else None
             theirs = rows[at] if at < len(rows) else None
             wrong.append(f"{person.decode(errors='replace')}: decision {at + 1} is {mine}, oracle {theirs}")
-    return replace(_finding(DECISIONS_CHECK, wrong, compared), enforced=False)
+    return _maybe_tracked(_finding(DECISIONS_CHECK, wrong, compared), enforced), agreed
+
+
+def _maybe_tracked(finding: Finding, enforced: bool) -> Finding:
+    return finding if enforced else replace(finding, check=f"{finding.check} (tracked, not enforced)", enforced=False)
+
+
+MESSAGES_CHECK = "notifier: each person's messages at the providers as the oracle routes their offers"
+
+
+def _messages_vs_oracle(
+    want: ExpectedMessages, seen: Observed, persons: Mapping[bytes, str], enforced: bool
+) -> Finding:
+    """The messages that reached the providers, per person whose every decision is the oracle's:
+    every one the oracle says must arrive, and none it does not allow (``tools.oracle.messages``)."""
+    delivered: dict[str, set[tuple[str, datetime, str]]] = defaultdict(set)
+    for channel, offer_id in _delivered_offers(seen):
+        if (decided := seen.offer_of.get(offer_id)) is not None:
+            member, campaign, at = decided
+            delivered[member].add((campaign, at, channel))
+    wrong: list[str] = []
+    counted = 0
+    for person, member in persons.items():
+        got = delivered.get(member, set())
+        must, may = want.must.get(person, frozenset()), want.may.get(person, frozenset())
+        counted += len(must)
+        name = person.decode(errors="replace")
+        wrong += [
+            f"{name}: no {channel} message for {campaign} at {at}" for campaign, at, channel in sorted(must - got)
+        ]
+        wrong += [
+            f"{name}: {channel} message for {campaign} at {at}" for campaign, at, channel in sorted(got - must - may)
+        ]
+    return _maybe_tracked(_finding(MESSAGES_CHECK, wrong, counted), enforced)
+
+
+def _delivered_offers(seen: Observed) -> list[tuple[str, str]]:
+    """(channel, offer id) of every message a provider received: the keyed channels by the sinks'
+    idempotency keys, email by the ledger (the SMTP sink counts messages; a check holds the two equal)."""
+    keyed = [(channel, _send_key(channel, key).rsplit(":", 1)[0]) for channel, key in seen.sink_keys]
+    mailed = [("email", offer) for offer, channel, status in seen.sends if channel == "email" and status in SENT]
+    return keyed + mailed
 
 
 def _decision_order(row: tuple[str, datetime, str, str | None]) -> tuple[datetime, str, str, str]:

@@ -12,9 +12,10 @@ import pytest
 from tools.chaos.observe import Observed, Purchase
 from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
-from tools.chaos.verdict import Finding, purchase_totals, state_coverage, state_differences, verdict
+from tools.chaos.verdict import Finding, OfferOracle, purchase_totals, state_coverage, state_differences, verdict
 from tools.oracle import Expected, ExpectedState, body_digest, expected
 from tools.oracle.campaigns import ExpectedDecision
+from tools.oracle.messages import ExpectedMessages
 from tools.oracle.offers import entries, lifecycle_decisions, shipped_campaigns
 from tools.oracle.states import Change, late_events
 from tools.simulate import ChainSpec, Route, SimRecord, simulate
@@ -475,32 +476,86 @@ def test_lifecycle_decisions_are_held_to_the_oracle_only_where_the_history_is_th
     assert findings[ONLY_CHECK].ok
 
 
-# -- every decision -------------------------------------------------------------------------------------
+# -- every decision and message -------------------------------------------------------------------------
 
-DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them (tracked, not enforced)"
+DECISIONS_CHECK = "campaigns: each person's every decision as the oracle folds them"
+TRACKED_DECISIONS_CHECK = f"{DECISIONS_CHECK} (tracked, not enforced)"
+MESSAGES_CHECK = "notifier: each person's messages at the providers as the oracle routes their offers"
+WELCOME = ExpectedDecision("welcome", AT, "issued", None, ("wechat", "sms"), AT)
+WIN_BACK = ExpectedDecision("win_back", AT, "issued", None, ("sms",), AT)
 
 
-def test_a_decision_unlike_the_oracle_s_is_reported_with_the_person_but_does_not_fail_the_run():
+def _owing(
+    decisions: list[ExpectedDecision], must: set[tuple[str, datetime, str]] | None = None, *, enforced: bool
+) -> tuple[OfferOracle, list[dict[bytes, str]]]:
+    """An oracle owing ``decisions`` to the person ``solo`` and the messages ``must``; it notes the
+    member ids the verdict gives it."""
+    asked: list[dict[bytes, str]] = []
+
+    def decide(known_by: Mapping[bytes, str]) -> dict[bytes, list[ExpectedDecision]]:
+        asked.append(dict(known_by))
+        return {b"solo": decisions}
+
+    def route(agreed: Mapping[bytes, list[ExpectedDecision]], _: Mapping[bytes, str]) -> ExpectedMessages:
+        return ExpectedMessages({p: frozenset(must or ()) for p in agreed}, {p: frozenset() for p in agreed})
+
+    return OfferOracle(decide, route, enforced), asked
+
+
+def _decided(*rows: tuple[str, str, str | None]) -> tuple[Expected, Observed]:
     oracle, seen = _with_lifecycle([("m3", "welcome", 1), ("m3", "win_back", 2)])
-    seen.decisions = {"m3": [("welcome", AT, "issued", None), ("win_back", AT, "suppressed", "cooldown")]}
-    owed = [ExpectedDecision("welcome", AT, "issued", None), ExpectedDecision("win_back", AT, "issued", None)]
-    member_ids: list[dict[bytes, str]] = []
+    seen.decisions = {"m3": [(campaign, AT, outcome, reason) for campaign, outcome, reason in rows]}
+    seen.offer_of = {f"o-{campaign}": ("m3", campaign, AT) for campaign, _, _ in rows}
+    return oracle, seen
 
-    def oracle_decisions(known_by: Mapping[bytes, str]) -> dict[bytes, list[ExpectedDecision]]:
-        member_ids.append(dict(known_by))
-        return {b"solo": owed}
 
-    findings = {f.check: f for f in verdict(oracle, seen, SOLO, oracle_decisions)}
-    assert member_ids == [{b"solo": "m3"}], "the oracle draws holdouts by the member id scoring knows"
-    assert findings[DECISIONS_CHECK].examples == (
-        "solo: decision 2 is ('win_back', "
-        + repr(AT)
-        + ", 'suppressed', 'cooldown'), oracle ('win_back', "
-        + repr(AT)
-        + ", 'issued', None)",
+def test_a_decision_unlike_the_oracle_s_is_reported_with_the_person_but_does_not_fail_a_run_with_faults():
+    oracle, seen = _decided(("welcome", "issued", None), ("win_back", "suppressed", "cooldown"))
+    offers, asked = _owing([WELCOME, WIN_BACK], enforced=False)
+    findings = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
+    assert asked == [{b"solo": "m3"}], "the oracle draws holdouts by the member id scoring knows"
+    assert findings[TRACKED_DECISIONS_CHECK].examples == (
+        f"solo: decision 2 is ('win_back', {AT!r}, 'suppressed', 'cooldown'), "
+        f"oracle ('win_back', {AT!r}, 'issued', None)",
     )
     assert Outcome("chaos", 1, list(findings.values())).passed, "tracked: reported, not failing"
     seen.decisions["m3"][1] = ("win_back", AT, "issued", None)
-    again = {f.check: f for f in verdict(oracle, seen, SOLO, oracle_decisions)}
-    assert again[DECISIONS_CHECK].ok
-    assert again[DECISIONS_CHECK].checked == 1
+    again = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
+    assert again[TRACKED_DECISIONS_CHECK].ok
+    assert again[TRACKED_DECISIONS_CHECK].checked == 1
+
+
+def test_where_one_replica_runs_without_faults_a_decision_unlike_the_oracle_s_fails_the_run():
+    oracle, seen = _decided(("welcome", "issued", None), ("win_back", "suppressed", "cooldown"))
+    offers, _ = _owing([WELCOME, WIN_BACK], enforced=True)
+    findings = verdict(oracle, seen, SOLO, offers)
+    assert list(_failed(findings)) == [DECISIONS_CHECK]
+    assert not Outcome("hostile", 1, findings).passed
+
+
+def test_a_message_the_oracle_routes_must_reach_its_provider_and_no_other_may():
+    oracle, seen = _decided(("welcome", "issued", None), ("win_back", "issued", None))
+    offers, _ = _owing([WELCOME, WIN_BACK], {("welcome", AT, "wechat"), ("win_back", AT, "sms")}, enforced=True)
+    seen.offers_published = Counter({"o-welcome": 1, "o-win_back": 1})
+    seen.issued_offer_ids = ["o-welcome", "o-win_back"]
+    seen.sends = [("o-welcome", "wechat", "sent"), ("o-win_back", "sms", "sent")]
+    seen.smtp_messages = 0
+    seen.sink_keys = Counter({("wechat", "touser:o-welcome:wechat"): 1, ("sms", "o-win_back:sms"): 1})
+    assert _failed(verdict(oracle, seen, SOLO, offers)) == {}
+    seen.sends = [("o-welcome", "sms", "sent"), ("o-win_back", "sms", "sent")]
+    seen.sink_keys = Counter({("sms", "o-welcome:sms"): 1, ("sms", "o-win_back:sms"): 1})
+    failed = _failed(verdict(oracle, seen, SOLO, offers))
+    assert list(failed) == [MESSAGES_CHECK], (
+        "the notifier's own ledger agrees with the providers: only the oracle tells"
+    )
+    assert failed[MESSAGES_CHECK].examples == (
+        f"solo: no wechat message for welcome at {AT}",
+        f"solo: sms message for welcome at {AT}",
+    )
+
+
+def test_messages_are_held_to_the_oracle_only_for_persons_whose_every_decision_is_the_oracle_s():
+    oracle, seen = _decided(("welcome", "issued", None), ("win_back", "holdout", "campaign_holdout"))
+    offers, _ = _owing([WELCOME, WIN_BACK], {("win_back", AT, "sms")}, enforced=False)
+    findings = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
+    assert findings[f"{MESSAGES_CHECK} (tracked, not enforced)"].checked == 0

@@ -1,4 +1,4 @@
-"""The oracle's fold of campaigns' rules: which decisions a person's events must lead to, and when."""
+"""The oracle's folds of campaigns' and the notifier's rules: the decisions and messages a person is owed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from services.campaigns.domain.holdout import in_holdout
 from services.campaigns.entrypoints.settings import CampaignsSettings
 from tools.oracle import expected_states
 from tools.oracle.campaigns import ExpectedDecision, Registries, Rules, expected_decisions
+from tools.oracle.messages import ExpectedMessages, expected_messages
 from tools.oracle.offers import shipped_campaigns
 from tools.simulate.model import Meaning, Route, SimRecord
 
@@ -96,3 +97,45 @@ def test_the_oracle_decides_with_the_settings_campaigns_runs_with_by_default():
     assert rules.affinity == service.affinity
     assert rules.affinity_window_days == service.affinity_window_days
     assert {k: tuple(v) for k, v in rules.fallback_pairs.items()} == service.fallback_pairs
+
+
+# -- messages ---------------------------------------------------------------------------------------------
+
+BEGAN = AT + timedelta(days=20)  # the run's wall clock: a replay of the weeks before
+ENDED = BEGAN + timedelta(minutes=10)
+PHONE_ONLY = {"phone": "+8613800000000", "email": "", "wechat_openid": "  ", "app_user_id": ""}
+
+
+def _messages(*decisions: ExpectedDecision, contact: dict[str, str] | None = PHONE_ONLY) -> ExpectedMessages:
+    contacts = {b"ann": contact} if contact is not None else {}
+    return expected_messages({b"ann": list(decisions)}, shipped_campaigns(), contacts, began=BEGAN, ended=ENDED)
+
+
+def test_an_offer_goes_on_the_first_of_its_channels_the_member_can_be_reached_on():
+    welcome = ExpectedDecision("welcome", BEGAN - timedelta(days=1), "issued", None, ("wechat", "email", "sms"))
+    owed = _messages(welcome)
+    assert owed.must[b"ann"] == {("welcome", welcome.at, "sms")}, "a blank openid or email reaches nobody"
+
+
+def test_an_offer_expired_before_the_run_began_is_sent_nowhere_and_one_expiring_during_it_may_be_sent():
+    # Replenishment coupons last 5 days.
+    old = ExpectedDecision("replenishment", BEGAN - timedelta(days=5), "issued", None, ("sms",))
+    on_the_edge = ExpectedDecision("replenishment", ENDED - timedelta(days=5, minutes=5), "issued", None, ("sms",))
+    owed = _messages(old, on_the_edge)
+    assert owed.must[b"ann"] == set()
+    assert owed.may[b"ann"] == {("replenishment", on_the_edge.at, "sms")}
+
+
+def test_an_offer_waiting_for_quiet_hours_to_end_after_the_run_began_may_not_have_gone_yet():
+    at = BEGAN - timedelta(hours=1)
+    waiting = ExpectedDecision("welcome", at, "issued", None, ("sms",), deliver_at=BEGAN + timedelta(hours=8))
+    assert _messages(waiting).may[b"ann"] == {("welcome", at, "sms")}
+
+
+def test_nothing_is_sent_for_a_holdout_a_suppressed_decision_or_a_member_without_a_contact_record():
+    at = BEGAN - timedelta(days=1)
+    held = ExpectedDecision("win_back", at, "holdout", "campaign_holdout", ("sms",))
+    capped = ExpectedDecision("cross_sell", at, "suppressed", "frequency_cap")
+    assert _messages(held, capped).must[b"ann"] == set()
+    welcome = ExpectedDecision("welcome", at, "issued", None, ("sms",))
+    assert _messages(welcome, contact=None).must[b"ann"] == set()
