@@ -74,6 +74,21 @@ def latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def completeness(
+    owned: Iterable[K], read: Mapping[K, datetime | None], complete: datetime | None
+) -> dict[K, datetime | None]:
+    """Per partition owned or read: the event time it is known complete to, for a group-wide clock.
+
+    ``complete``: how far the consumer knows its input is complete (``complete_until``, with
+    progress marks as far as every upstream replica has published). Every partition it owns is
+    complete that far and no further; one it read further than that, as far as it read. None while
+    neither is known (just after a rebalance): recorded so, such a partition holds a group's clock
+    back instead of dropping out of it. A partition read to its end only looks finished: its owner
+    may be paused while the others run on, so none counts as done for that alone.
+    """
+    return {key: latest(read.get(key), complete) for key in {*owned, *read}}
+
+
 @dataclass
 class Step(Generic[K, R]):
     ready: list[R]  # records that may be applied now, every partition's, oldest event first

@@ -1,4 +1,4 @@
-"""The event-time clock: the latest event time read per input partition."""
+"""The event-time clock: per input partition, the latest event time read and how far it is complete."""
 
 from __future__ import annotations
 
@@ -7,27 +7,42 @@ from datetime import datetime
 from typing import Any
 
 
-async def advance(conn: Any, positions: Mapping[tuple[str, int], datetime], topics: Collection[str]) -> datetime | None:
-    """Record the batch's latest event time per partition; return the latest over ``topics``' partitions
-    (rows of other topics may be left from before the notifier's topics stopped moving the clock)."""
+async def advance(conn: Any, positions: Mapping[tuple[str, int], datetime]) -> None:
+    """Record the batch's latest event time per partition (the watermark gauge's and the API's "latest")."""
     keys = sorted(positions)
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        """WITH moved AS (
-               INSERT INTO partition_clock AS c (topic, partition, max_event_time)
-               SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[])
-               ON CONFLICT (topic, partition) DO UPDATE
-                 SET max_event_time = GREATEST(c.max_event_time, EXCLUDED.max_event_time)
-               RETURNING max_event_time)
-           SELECT GREATEST((SELECT max(max_event_time) FROM moved),
-                           (SELECT max(max_event_time) FROM partition_clock WHERE topic = ANY($4::text[])))""",
+    await conn.execute(
+        """INSERT INTO partition_clock AS c (topic, partition, max_event_time)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[])
+           ON CONFLICT (topic, partition) DO UPDATE
+             SET max_event_time = GREATEST(c.max_event_time, EXCLUDED.max_event_time)""",
         [k[0] for k in keys],
         [k[1] for k in keys],
         [positions[k] for k in keys],
-        sorted(topics),
     )
 
 
-async def latest(conn: Any, topics: Collection[str]) -> datetime | None:
+async def record_complete(conn: Any, complete: Mapping[tuple[str, int], datetime | None]) -> None:
+    """How far each owned partition is complete (``shared.kafka.alignment.completeness``); never backwards."""
+    keys = sorted(k for k, until in complete.items() if until is not None)
+    if not keys:
+        return
+    await conn.execute(
+        """INSERT INTO partition_clock AS c (topic, partition, max_event_time, complete_until)
+           SELECT u.topic, u.partition, u.until, u.until
+           FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS u(topic, partition, until)
+           ON CONFLICT (topic, partition) DO UPDATE
+             SET complete_until = GREATEST(c.complete_until, EXCLUDED.complete_until)""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [complete[k] for k in keys],
+    )
+
+
+async def group_watermark(conn: Any, topics: Collection[str]) -> datetime | None:
+    """How far every partition of ``topics`` is complete, whichever replica owns it; None while a
+    partition's completeness is unknown (or none is known yet)."""
     return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT max(max_event_time) FROM partition_clock WHERE topic = ANY($1::text[])", sorted(topics)
+        """SELECT CASE WHEN bool_or(complete_until IS NULL) THEN NULL ELSE min(complete_until) END
+           FROM partition_clock WHERE topic = ANY($1::text[])""",
+        sorted(topics),
     )

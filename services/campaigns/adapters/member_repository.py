@@ -136,6 +136,20 @@ async def claim_replenishments(conn: Any, until: datetime, limit: int) -> list[R
     return [_rhythm(r) for r in rows]
 
 
+async def claim_replenishments_of(conn: Any, until: Mapping[str, datetime]) -> list[Rhythm]:
+    """These members, if their next purchase fell due by their own time in ``until``; claimed."""
+    ids = sorted(until)
+    rows = await conn.fetch(
+        """UPDATE members m SET replenish_due_at = NULL
+           FROM unnest($1::text[], $2::timestamptz[]) AS u(member_id, until)
+           WHERE m.member_id = u.member_id AND m.replenish_due_at <= u.until
+           RETURNING m.member_id, m.purchases, m.first_purchase_at, m.last_purchase_at""",
+        ids,
+        [until[i] for i in ids],
+    )
+    return [_rhythm(r) for r in rows]
+
+
 async def apply_consents(conn: Any, consents: Sequence[MemberConsentV1]) -> None:
     """Latest consent per member and channel by event time: an old opt-in never undoes a newer opt-out."""
     latest: dict[tuple[str, str], MemberConsentV1] = {}

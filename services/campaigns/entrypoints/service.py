@@ -13,7 +13,7 @@ from services.campaigns.entrypoints.topology import CONSUMES
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from services.campaigns.service_layer.clock import FEEDBACK
 from services.campaigns.service_layer.definitions_loader import load_folder
-from services.campaigns.service_layer.handlers import campaigns_handler
+from services.campaigns.service_layer.handlers import campaigns_handler, note_progress
 from services.campaigns.service_layer.timers import Timers
 from shared.contracts.topics import CAMPAIGNS_DLQ
 from shared.kafka.consumer import BatchConsumer
@@ -43,6 +43,7 @@ class Wiring:
                 dlq=CAMPAIGNS_DLQ,
                 event_time_order=True,
                 feedback=FEEDBACK,
+                on_progress=note_progress,
             )
         ]
 

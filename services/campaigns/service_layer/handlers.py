@@ -6,7 +6,7 @@ them all in one transaction, so the cost per batch is a fixed set of statements.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from services.campaigns.service_layer.triggering import (
     attribute,
     community_interest,
     count_sales,
+    due_before_sales,
     due_queued,
     due_replenishments,
     purchase_candidates,
@@ -42,6 +43,7 @@ from shared.contracts import (
     NotificationStatusV1,
     PurchaseKind,
 )
+from shared.kafka.alignment import completeness
 from shared.kafka.consumer import Handler
 from shared.kafka.records import Decoded, UnitOfWork
 
@@ -82,15 +84,20 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             candidates += lifecycle_candidates(change, entering.get(change.lifecycle, []))
         # Timers due by the batch's clock are decided with its triggers, in one pass in event time,
         # so where a batch happens to end does not decide which comes first.
-        watermark = await _watermark(conn, batch, settings)
+        watermark = await _watermark(uow, batch, settings)
+        next_sale: dict[str, datetime] = {}
+        for basket in sales:
+            next_sale[basket.member_id] = min(basket.at, next_sale.get(basket.member_id, basket.at))
         if watermark is not None:
-            next_sale: dict[str, datetime] = {}
-            for basket in sales:
-                next_sale[basket.member_id] = min(basket.at, next_sale.get(basket.member_id, basket.at))
             candidates += await due_replenishments(conn, watermark, holder, settings, next_sale)
             candidates += await due_queued(conn, watermark, holder, settings)
+        # A member's own partition is complete up to their sale: a replenishment due before it
+        # fires now, before the sale re-times it, however far behind the rest of the group is.
+        candidates += await due_before_sales(conn, next_sale, holder)
         if sales:
-            candidates += await count_sales(conn, sales, campaigns, watermark)
+            # A member's own partition is complete up to each of their sales in the batch: a date set
+            # by one that passes before their next one fires, whatever the group's clock says.
+            candidates += await count_sales(conn, sales, campaigns, max(b.at for b in sales))
             candidates += await purchase_candidates(conn, sales, holder, settings)
             if watermark is not None:  # a rhythm so short that the batch's own sales made it due again
                 candidates += await due_replenishments(conn, watermark, holder, settings)
@@ -117,14 +124,32 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
     return handle
 
 
-async def _watermark(conn: Any, batch: Sequence[Decoded[Any]], settings: DecidingSettings) -> datetime | None:
-    """The clock moved on by the batch's event times, less the allowed lateness; None before any input."""
+async def _watermark(uow: UnitOfWork, batch: Sequence[Decoded[Any]], settings: DecidingSettings) -> datetime | None:
+    """The group's clock once this batch is in, less the allowed lateness; None while it is unknown."""
     positions = latest_per_partition(batch)
-    if not positions:
+    if positions:
+        await clock_repository.advance(uow.conn, positions)
+    read: dict[tuple[str, int], datetime | None] = dict(positions)
+    await note_completeness(uow, read)
+    mark = await clock_repository.group_watermark(uow.conn, CLOCKED_TOPICS)
+    if mark is None:
         return None
-    latest = await clock_repository.advance(conn, positions, CLOCKED_TOPICS)
-    if latest is None:
-        return None
-    watermark = latest - settings.lateness
+    watermark = mark - settings.lateness
     campaign_metrics.WATERMARK.set(watermark.timestamp())
     return watermark
+
+
+async def note_completeness(uow: UnitOfWork, read: Mapping[tuple[str, int], datetime | None]) -> None:
+    """How far this replica's partitions are complete, for the group's clock (``group_watermark``).
+
+    The timers fire by the slowest partition of the whole group, not by this replica's: with two
+    replicas, one may run days of event time ahead while the other's partitions wait for a
+    rebalance, and a member's replenishment must not fire before a sale still waiting there.
+    """
+    owned = [key for key in uow.progress if key[0] in CLOCKED_TOPICS]
+    await clock_repository.record_complete(uow.conn, completeness(owned, read, uow.complete_until))
+
+
+async def note_progress(uow: UnitOfWork) -> None:
+    """The input is complete further with nothing to apply (only marks came): the clock moves on."""
+    await note_completeness(uow, {})

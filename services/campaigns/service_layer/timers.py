@@ -45,8 +45,8 @@ class Timers:
         self._last_input_at = last_input_at
 
     async def watermark(self, conn: Any) -> datetime | None:
-        latest = await clock_repository.latest(conn, CLOCKED_TOPICS)
-        mark = None if latest is None else latest - self._settings.lateness
+        complete = await clock_repository.group_watermark(conn, CLOCKED_TOPICS)
+        mark = None if complete is None else complete - self._settings.lateness
         last = self._last_input_at()
         quiet = last is None or time.monotonic() - last >= self._quiet_after_s
         if self._live_clock and quiet:

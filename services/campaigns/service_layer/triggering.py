@@ -240,6 +240,22 @@ async def due_replenishments(
     return out
 
 
+async def due_before_sales(conn: Any, first_sale: Mapping[str, datetime], holder: CampaignHolder) -> list[Candidate]:
+    """Members whose replenishment fell due before their first sale of the batch, whatever the clock.
+
+    Their own partition is complete up to that sale, and a rhythm depends on their own sales only.
+    """
+    campaigns = holder.active
+    if not first_sale or not of_kind(campaigns, TriggerKind.REPLENISHMENT):
+        return []
+    out: list[Candidate] = []
+    for rhythm in await member_repository.claim_replenishments_of(conn, first_sale):
+        out += replenishment_candidates(
+            rhythm.member_id, rhythm.first, rhythm.last, rhythm.purchases, first_sale[rhythm.member_id], campaigns
+        )
+    return out
+
+
 async def due_queued(conn: Any, until: datetime, holder: CampaignHolder, settings: DecidingSettings) -> list[Candidate]:
     """Queued offers whose slot came by ``until``; a paused campaign's queue waits, untouched, until it is resumed."""
     by_id = {c.id: c for c in holder.active}

@@ -20,7 +20,7 @@ from typing import Any
 from services.scoring.adapters import clock_repository
 from shared.contracts import MemberChatV1, MemberCommunityV1, MemberEvent, MemberMergedV1, MemberPurchaseV1
 from shared.contracts.topics import MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_MERGED, MEMBER_PURCHASE
-from shared.kafka.alignment import latest
+from shared.kafka.alignment import completeness, latest
 from shared.kafka.records import Decoded, RawRecord, UnitOfWork
 
 _CONTRACTS: dict[str, type[MemberEvent]] = {
@@ -77,17 +77,11 @@ def partition_progress(
 ) -> dict[tuple[str, int], tuple[datetime | None, bool]]:
     """Per partition owned or read: (event time it is complete to, whether it counts as caught up).
 
-    ``complete``: how far the consumer knows its input is complete (with ingest's progress marks,
-    as far as every ingest replica has published). Every partition it owns is recorded as
-    complete that far and no further. None while that is unknown (just after a rebalance, a
-    partition still behind): then a partition counts as behind all the same, even read to its
-    end, because the consumer may hold its records in memory, waiting for the partition
-    behind, and a caught-up partition drops out of the watermark. A partition read to its end only
-    looks finished anyway: its replica may be paused while the others run on, or an ingest replica
-    may not have published yet, and the sweeper must not review members past what may still come
-    for them.
+    As ``completeness`` has it, and never caught up: a partition read to its end only looks
+    finished (its replica may be paused while the others run on, or an ingest replica may not have
+    published yet), and the sweeper must not review members past what may still come for them.
     """
-    return {key: (latest(read.get(key), complete), False) for key in {*owned, *read}}
+    return {key: (until, False) for key, until in completeness(owned, read, complete).items()}
 
 
 async def in_event_time_order(uow: UnitOfWork, batch: Sequence[Decoded[MemberEvent]]) -> list[Arrival]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from shared.contracts import Lifecycle
 from tests.integration.campaigns.conftest import CampaignsRig
@@ -76,3 +77,80 @@ async def test_up_sell_offers_the_next_price_tier_from_the_catalog(campaigns_rig
     decisions = await rig.decisions()
     assert decisions["m-up/up_sell/purchase:p-1"]["sku"] == "milk-2"
     assert "m-small/up_sell/purchase:p-2" not in decisions, "a small line does not show the spend to move up"
+
+
+# A partition of another replica's, far behind (the consumer never owns partition 99 of a topic).
+BEHIND = ("member.purchase.v1", 99)
+REPLENISH_NOW = {**REPLENISH, "deferrable": False}
+
+
+async def _another_replica_behind(rig: CampaignsRig, until: datetime) -> None:
+    await rig.fetch(
+        """INSERT INTO partition_clock (topic, partition, max_event_time, complete_until) VALUES ($1, $2, $3, $3)
+           ON CONFLICT (topic, partition) DO UPDATE SET complete_until = $3""",
+        *BEHIND,
+        until,
+    )
+
+
+async def _due_at_t_with_the_group_behind(rig: CampaignsRig) -> CampaignsRig:
+    """A member who buys every ten days, due at T; another replica's partition complete to T - 5 days."""
+    rig.define(REPLENISH_NOW)
+    await rig.publish([sale("m-r", "p-1", T - timedelta(days=20), ("milk", "dairy", 500))])
+    await rig.publish([sale("m-r", "p-2", T - timedelta(days=10), ("milk", "dairy", 500))])
+    await _another_replica_behind(rig, T - timedelta(days=5))
+    rig.start()
+    return rig
+
+
+async def test_a_replenishment_waits_for_the_slowest_partition_of_the_group_not_this_replica_s(
+    campaigns_rig: CampaignsRig,
+):
+    rig = await _due_at_t_with_the_group_behind(campaigns_rig)
+    # This replica reads on to T + 3 days, but another's partition is complete only to T - 5 days:
+    # a sale of this member's may still be waiting there.
+    await rig.publish([state("someone-else", Lifecycle.ACTIVE, at=T + timedelta(days=3))])
+    await rig.wait_settled()
+    await asyncio.sleep(1.0)  # the timer job runs every 0.2 s
+    key = "m-r/replenish/replenish:" + (T - timedelta(days=10)).isoformat()
+    assert key not in await rig.decisions(), "the group's clock is the slowest partition's"
+    await _another_replica_behind(rig, T + timedelta(days=3))  # the other replica caught up
+    for _ in range(50):
+        if key in (decisions := await rig.decisions()):
+            break
+        await asyncio.sleep(0.2)
+    assert decisions[key]["outcome"] == "issued"
+    assert decisions[key]["decided_at"] == T
+
+
+async def test_a_replenishment_due_before_the_member_s_next_sale_fires_however_far_behind_the_group_is(
+    campaigns_rig: CampaignsRig,
+):
+    rig = await _due_at_t_with_the_group_behind(campaigns_rig)
+    await rig.wait_settled()
+    # Their own partition holds everything of theirs up to this sale: the date before it passed.
+    await rig.publish([sale("m-r", "p-3", T + timedelta(days=2), ("milk", "dairy", 500))])
+    await rig.wait_settled()
+    reminder = (await rig.decisions())["m-r/replenish/replenish:" + (T - timedelta(days=10)).isoformat()]
+    assert reminder["decided_at"] == T
+    assert reminder["outcome"] == "issued"
+
+
+async def test_a_date_that_passes_between_two_sales_of_one_batch_fires_however_far_behind_the_group_is(
+    campaigns_rig: CampaignsRig,
+):
+    rig = campaigns_rig
+    rig.define(REPLENISH_NOW)
+    await _another_replica_behind(rig, T - timedelta(days=30))
+    # One batch: the second sale sets the date T, which passes before the third.
+    await rig.publish(
+        [
+            sale("m-r", "p-1", T - timedelta(days=20), ("milk", "dairy", 500)),
+            sale("m-r", "p-2", T - timedelta(days=10), ("milk", "dairy", 500)),
+            sale("m-r", "p-3", T + timedelta(days=2), ("milk", "dairy", 500)),
+        ]
+    )
+    rig.start()
+    await rig.wait_settled()
+    reminder = (await rig.decisions())["m-r/replenish/replenish:" + (T - timedelta(days=10)).isoformat()]
+    assert reminder["decided_at"] == T
