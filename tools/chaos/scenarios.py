@@ -8,7 +8,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,14 @@ from tools.chaos.fleet import Fleet, stack
 from tools.chaos.observe import Observed, observe, watched_ends
 from tools.chaos.pacing import RawPublisher, WebhookPoster
 from tools.chaos.plan import Dose, Fault, FaultKind, draw, tally
-from tools.chaos.verdict import Finding, OfferOracle, state_coverage, state_differences, verdict
+from tools.chaos.verdict import (
+    Finding,
+    OfferOracle,
+    decision_differences,
+    state_coverage,
+    state_differences,
+    verdict,
+)
 from tools.demo import config, processes
 from tools.demo.session import Session, open_session
 from tools.demo.steps import member_id_named_by, member_id_of_card, write_contacts
@@ -142,10 +149,11 @@ async def chaos(
     seen = await observe(settings, since, session.sink_url)
     seen.acked_at_ms = publisher.acked_at_ms
     members_of = person_members(sim.truth)
+    findings, decided = _judged("chaos", oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=False))
     return Outcome(
         "chaos",
         len(sim.records),
-        verdict(oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=False)),
+        findings,
         faults=dict(tally(faults)),
         figures={
             "seconds": round(time.monotonic() - began, 1),
@@ -154,6 +162,7 @@ async def chaos(
             "webhook_retries": webhook.retries,
             **_volume(seen),
             **_state_report("chaos", oracle, seen, members_of),
+            **decided,
         },
         unplanned_exits=fleet.unplanned_exits,
     )
@@ -179,7 +188,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
-        findings = verdict(oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=True))
+        findings, decided = _judged(run, oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=True))
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -201,6 +210,7 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
                     "ingest_p99_ms": latency[run][1],
                     **_volume(seen),
                     **_state_report(run, oracle, seen, members_of),
+                    **decided,
                 },
                 unplanned_exits=fleet.unplanned_exits,
             )
@@ -294,6 +304,25 @@ def _percentiles(sent_at_ms: dict[str, int], seen: Observed) -> tuple[float, flo
         return 0.0, 0.0
     cuts = statistics.quantiles(delays, n=100, method="inclusive")
     return round(cuts[49], 1), round(cuts[98], 1)
+
+
+def _judged(
+    run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]], offers: OfferOracle
+) -> tuple[list[Finding], dict[str, int]]:
+    """The verdict, and how many persons' decisions differ by the campaign of the first difference;
+    writes ``out/chaos/<run>-decision-differences.json``, up to 100 such persons with both lists."""
+    owed: dict[bytes, list[ExpectedDecision]] = {}
+
+    def decide(member_ids: Mapping[bytes, str]) -> Mapping[bytes, list[ExpectedDecision]]:
+        owed.update(offers.decide(member_ids))  # computed once, for the verdict and for this report
+        return owed
+
+    findings = verdict(oracle, seen, members_of, replace(offers, decide=decide))
+    coverage = state_coverage(oracle, seen, members_of)
+    listed, first_by_campaign = decision_differences(owed, seen, coverage, oracle)
+    path = CHAOS_DIR / f"{run}-decision-differences.json"
+    path.write_text(json.dumps(listed, indent=1, ensure_ascii=False))
+    return findings, {f"decisions_differ_first_{c}": n for c, n in sorted(first_by_campaign.items())}
 
 
 def _state_report(run: str, oracle: Expected, seen: Observed, members_of: dict[bytes, set[str]]) -> dict[str, int]:

@@ -7,7 +7,7 @@ what went wrong where, not just that something did.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -372,22 +372,73 @@ def _decisions_vs_oracle(
     wrong: list[str] = []
     agreed: list[bytes] = []
     compared = 0
+    for person, _, got, rows in _decision_lists(want, seen, coverage, expected):
+        compared += 1
+        if (difference := _first_decision_difference(got, rows)) is None:
+            agreed.append(person)
+        else:
+            at, mine, theirs = difference
+            wrong.append(f"{person.decode(errors='replace')}: decision {at + 1} is {mine}, oracle {theirs}")
+    return _maybe_tracked(_finding(DECISIONS_CHECK, wrong, compared), enforced), agreed
+
+
+DecisionRow = tuple[str, datetime, str, str | None]
+
+
+def _decision_lists(
+    want: Mapping[bytes, list[ExpectedDecision]],
+    seen: Observed,
+    coverage: Mapping[bytes, tuple[str, str | None]],
+    expected: Expected,
+) -> Iterator[tuple[bytes, str, list[DecisionRow], list[DecisionRow]]]:
+    """(person, member, campaigns' decisions, the oracle's) of each person compared whose every
+    state change is the oracle's, both in time order."""
     for person, (how, member) in coverage.items():
         if how != "compared" or member is None:
             continue
         if _first_difference(seen.scoring_changes.get(member, []), expected.states[person].changes):
             continue
-        compared += 1
         got = sorted(seen.decisions.get(member, []), key=_decision_order)
         rows = sorted((d.row() for d in want.get(person, [])), key=_decision_order)
-        if got == rows:
-            agreed.append(person)
-        else:
-            at = next((i for i, (a, b) in enumerate(zip(got, rows, strict=False)) if a != b), min(len(got), len(rows)))
-            mine = got[at] if at < len(got) else None
-            theirs = rows[at] if at < len(rows) else None
-            wrong.append(f"{person.decode(errors='replace')}: decision {at + 1} is {mine}, oracle {theirs}")
-    return _maybe_tracked(_finding(DECISIONS_CHECK, wrong, compared), enforced), agreed
+        yield person, member, got, rows
+
+
+def _first_decision_difference(
+    got: list[DecisionRow], rows: list[DecisionRow]
+) -> tuple[int, DecisionRow | None, DecisionRow | None] | None:
+    if got == rows:
+        return None
+    at = next((i for i, (a, b) in enumerate(zip(got, rows, strict=False)) if a != b), min(len(got), len(rows)))
+    return at, got[at] if at < len(got) else None, rows[at] if at < len(rows) else None
+
+
+def decision_differences(
+    want: Mapping[bytes, list[ExpectedDecision]],
+    seen: Observed,
+    coverage: Mapping[bytes, tuple[str, str | None]],
+    expected: Expected,
+    limit: int = 100,
+) -> tuple[list[dict[str, object]], Counter[str]]:
+    """For the decisions check: up to ``limit`` persons whose decisions differ, with both lists,
+    and how many differ by the campaign of their first difference (the oracle's, else campaigns')."""
+    out: list[dict[str, object]] = []
+    first_by_campaign: Counter[str] = Counter()
+    for person, member, got, rows in _decision_lists(want, seen, coverage, expected):
+        if (difference := _first_decision_difference(got, rows)) is None:
+            continue
+        at, mine, theirs = difference
+        first_by_campaign[(theirs or mine or ("?",))[0]] += 1
+        if len(out) < limit:
+            out.append(
+                {
+                    "person": person.decode(errors="replace"),
+                    "member_id": member,
+                    "first_difference": at + 1,
+                    "campaigns": [(c, when.isoformat(), outcome, reason) for c, when, outcome, reason in got],
+                    "oracle": [(c, when.isoformat(), outcome, reason) for c, when, outcome, reason in rows],
+                }
+            )
+    return out, first_by_campaign
 
 
 def _maybe_tracked(finding: Finding, enforced: bool) -> Finding:
@@ -431,7 +482,7 @@ def _delivered_offers(seen: Observed) -> list[tuple[str, str]]:
     return keyed + mailed
 
 
-def _decision_order(row: tuple[str, datetime, str, str | None]) -> tuple[datetime, str, str, str]:
+def _decision_order(row: DecisionRow) -> tuple[datetime, str, str, str]:
     return (row[1], row[0], row[2], row[3] or "")
 
 

@@ -12,7 +12,15 @@ import pytest
 from tools.chaos.observe import Observed, Purchase
 from tools.chaos.plan import Dose, FaultKind, draw, tally
 from tools.chaos.scenarios import Outcome
-from tools.chaos.verdict import Finding, OfferOracle, purchase_totals, state_coverage, state_differences, verdict
+from tools.chaos.verdict import (
+    Finding,
+    OfferOracle,
+    decision_differences,
+    purchase_totals,
+    state_coverage,
+    state_differences,
+    verdict,
+)
 from tools.oracle import Expected, ExpectedState, body_digest, expected
 from tools.oracle.campaigns import ExpectedDecision
 from tools.oracle.messages import ExpectedMessages
@@ -559,3 +567,15 @@ def test_messages_are_held_to_the_oracle_only_for_persons_whose_every_decision_i
     offers, _ = _owing([WELCOME, WIN_BACK], {("win_back", AT, "sms")}, enforced=False)
     findings = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
     assert findings[MESSAGES_CHECK].checked == 0
+
+
+def test_the_decision_differences_list_both_lists_and_count_persons_by_the_campaign_that_first_differs():
+    oracle, seen = _decided(("welcome", "issued", None), ("win_back", "suppressed", "cooldown"))
+    coverage = state_coverage(oracle, seen, SOLO)
+    listed, first_by_campaign = decision_differences({b"solo": [WELCOME, WIN_BACK]}, seen, coverage, oracle)
+    assert first_by_campaign == Counter({"win_back": 1})
+    [solo] = listed
+    assert solo["first_difference"] == 2
+    assert solo["oracle"] == [("welcome", AT.isoformat(), "issued", None), ("win_back", AT.isoformat(), "issued", None)]
+    seen.decisions["m3"][1] = ("win_back", AT, "issued", None)
+    assert decision_differences({b"solo": [WELCOME, WIN_BACK]}, seen, coverage, oracle) == ([], Counter())
