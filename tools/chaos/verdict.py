@@ -379,7 +379,7 @@ def _decisions_vs_oracle(
         else:
             at, mine, theirs = difference
             wrong.append(f"{person.decode(errors='replace')}: decision {at + 1} is {mine}, oracle {theirs}")
-    return _maybe_tracked(_finding(DECISIONS_CHECK, wrong, compared), enforced), agreed
+    return replace(_finding(DECISIONS_CHECK, wrong, compared), enforced=enforced), agreed
 
 
 DecisionRow = tuple[str, datetime, str, str | None]
@@ -441,10 +441,6 @@ def decision_differences(
     return out, first_by_campaign
 
 
-def _maybe_tracked(finding: Finding, enforced: bool) -> Finding:
-    return replace(finding, enforced=enforced)  # the report marks a tracked check as such
-
-
 MESSAGES_CHECK = "notifier: each person's messages at the providers as the oracle routes their offers"
 
 
@@ -471,7 +467,7 @@ def _messages_vs_oracle(
         wrong += [
             f"{name}: {channel} message for {campaign} at {at}" for campaign, at, channel in sorted(got - must - may)
         ]
-    return _maybe_tracked(_finding(MESSAGES_CHECK, wrong, counted), enforced)
+    return replace(_finding(MESSAGES_CHECK, wrong, counted), enforced=enforced)
 
 
 def _delivered_offers(seen: Observed) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The event-time clock: per input partition, the latest event time read and how far it is complete."""
+"""The event-time clock: per input partition, how far it is complete, whichever replica owns it."""
 
 from __future__ import annotations
 
@@ -7,22 +7,11 @@ from datetime import datetime
 from typing import Any
 
 
-async def advance(conn: Any, positions: Mapping[tuple[str, int], datetime]) -> None:
-    """Record the batch's latest event time per partition (the watermark gauge's and the API's "latest")."""
-    keys = sorted(positions)
-    await conn.execute(
-        """INSERT INTO partition_clock AS c (topic, partition, max_event_time)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[])
-           ON CONFLICT (topic, partition) DO UPDATE
-             SET max_event_time = GREATEST(c.max_event_time, EXCLUDED.max_event_time)""",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [positions[k] for k in keys],
-    )
-
-
 async def record_complete(conn: Any, complete: Mapping[tuple[str, int], datetime | None]) -> None:
-    """How far each owned partition is complete (``shared.kafka.alignment.completeness``); never backwards."""
+    """How far each owned partition is complete (``shared.kafka.alignment.completeness``); never backwards.
+
+    ``max_event_time`` follows it: for a partition a batch read, completeness is at least as late
+    as what was read, so one statement keeps both."""
     keys = sorted(k for k, until in complete.items() if until is not None)
     if not keys:
         return
@@ -31,7 +20,8 @@ async def record_complete(conn: Any, complete: Mapping[tuple[str, int], datetime
            SELECT u.topic, u.partition, u.until, u.until
            FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS u(topic, partition, until)
            ON CONFLICT (topic, partition) DO UPDATE
-             SET complete_until = GREATEST(c.complete_until, EXCLUDED.complete_until)""",
+             SET complete_until = GREATEST(c.complete_until, EXCLUDED.complete_until),
+                 max_event_time = GREATEST(c.max_event_time, EXCLUDED.max_event_time)""",
         [k[0] for k in keys],
         [k[1] for k in keys],
         [complete[k] for k in keys],

@@ -126,10 +126,7 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
 
 async def _watermark(uow: UnitOfWork, batch: Sequence[Decoded[Any]], settings: DecidingSettings) -> datetime | None:
     """The group's clock once this batch is in, less the allowed lateness; None while it is unknown."""
-    positions = latest_per_partition(batch)
-    if positions:
-        await clock_repository.advance(uow.conn, positions)
-    read: dict[tuple[str, int], datetime | None] = dict(positions)
+    read: dict[tuple[str, int], datetime | None] = dict(latest_per_partition(batch))
     await note_completeness(uow, read)
     mark = await clock_repository.group_watermark(uow.conn, CLOCKED_TOPICS)
     if mark is None:
