@@ -177,6 +177,7 @@ def batch_consumer(
         co_partitioned=co_partitioned,
         event_time_order=event_time_order,
         feedback_topics=[spec.name for spec in feedback],
+        marked_topics=[spec.name for spec in consumes if spec.progress_marked],
         aligned_batch_records=aligned_batch_records,
         marks_to={spec.name: spec.partitions for spec in marks_to},
         on_progress=on_progress,

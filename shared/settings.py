@@ -29,6 +29,10 @@ class KafkaSettings(BaseSettings):
     # partitions back (alignment.py). It should outlast a replica's restart or its partitions'
     # move to another replica (about the session timeout), or records overtake the dead one's.
     mark_idle_ms: int = Field(default=30_000, ge=100)
+    # A consumer just started waits this long at most for the first mark of a partition whose topic
+    # is marked (TopicSpec.progress_marked) before reading it as unmarked. 0: never wait (for a
+    # topic fed by hand, as in tests that publish canonical events themselves).
+    first_mark_wait_ms: int = Field(default=30_000, ge=0)
     # Consumers that write progress marks write them at most this often (and after the last batch).
     progress_mark_interval_ms: int = Field(default=250, ge=1)
     session_timeout_ms: int = Field(default=10_000, ge=1000)

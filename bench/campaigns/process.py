@@ -28,6 +28,8 @@ async def running_campaigns(bench: Bench, definitions: Path) -> AsyncIterator[Se
         # Event time only: the backlog's history moves time, never the wall clock.
         "MP_CAMPAIGNS_LIVE_CLOCK": "false",
         "MP_HTTP_MANAGEMENT_TOKEN": TOKEN,
+        # The bench publishes states and purchases itself, with no progress marks to wait for.
+        "MP_KAFKA_FIRST_MARK_WAIT_MS": "0",
     }
     async with running_service(bench, env) as process:
         yield process

@@ -26,7 +26,8 @@ COUNTERS = {
 async def running_scoring(bench: Bench) -> AsyncIterator[list[ServiceProcess]]:
     """``--replicas`` scoring processes in one group; the first is the one phases wait on and sample."""
     # A history in event time: only events move time, never the wall clock.
-    env = {"MP_SCORING_LIVE_CLOCK": "false", "MP_HTTP_MANAGEMENT_TOKEN": TOKEN}
+    # The bench publishes canonical events itself, with no progress marks to wait for.
+    env = {"MP_SCORING_LIVE_CLOCK": "false", "MP_HTTP_MANAGEMENT_TOKEN": TOKEN, "MP_KAFKA_FIRST_MARK_WAIT_MS": "0"}
     replicas = bench.args.replicas
     async with contextlib.AsyncExitStack() as stack:
         yield [

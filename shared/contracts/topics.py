@@ -32,6 +32,9 @@ class TopicSpec:
     retention_ms: int = 30 * DAY_MS
     compacted: bool = False
     extra_config: dict[str, str] = field(default_factory=dict)
+    # Its producers write progress marks on every partition (shared.kafka.progress): a consumer
+    # reading it in event-time order waits for a partition's first mark before handing anything on.
+    progress_marked: bool = False
 
     @property
     def config(self) -> dict[str, str]:
@@ -65,16 +68,35 @@ RAW_CHAT = TopicSpec(
 RAW_PURCHASE = TopicSpec(
     "raw.purchase.v1", RawUpstreamRecord, "upstream's choice", "Raw purchase records", retention_ms=14 * DAY_MS
 )
-MEMBER_CHAT = TopicSpec("member.chat.v1", MemberChatV1, "member_id", "Normalised community chat events")
+MEMBER_CHAT = TopicSpec(
+    "member.chat.v1", MemberChatV1, "member_id", "Normalised community chat events", progress_marked=True
+)
 MEMBER_COMMUNITY = TopicSpec(
-    "member.community.v1", MemberCommunityV1, "member_id", "Joins, leaves, follows and unfollows"
+    "member.community.v1",
+    MemberCommunityV1,
+    "member_id",
+    "Joins, leaves, follows and unfollows",
+    progress_marked=True,
 )
 MEMBER_PURCHASE = TopicSpec(
-    "member.purchase.v1", MemberPurchaseV1, "member_id", "Sales and refunds", retention_ms=400 * DAY_MS
+    "member.purchase.v1",
+    MemberPurchaseV1,
+    "member_id",
+    "Sales and refunds",
+    retention_ms=400 * DAY_MS,
+    progress_marked=True,
 )
-MEMBER_MERGED = TopicSpec("member.merged.v1", MemberMergedV1, "member_id", "Identity merges", retention_ms=400 * DAY_MS)
+MEMBER_MERGED = TopicSpec(
+    "member.merged.v1", MemberMergedV1, "member_id", "Identity merges", retention_ms=400 * DAY_MS, progress_marked=True
+)
 MEMBER_STATE = TopicSpec(
-    "member.state.v1", MemberStateV1, "member_id", "Latest member state", retention_ms=-1, compacted=True
+    "member.state.v1",
+    MemberStateV1,
+    "member_id",
+    "Latest member state",
+    retention_ms=-1,
+    compacted=True,
+    progress_marked=True,
 )
 OFFER_ISSUED = TopicSpec("offer.issued.v1", OfferIssuedV1, "member_id", "Offers to deliver")
 NOTIFICATION_STATUS = TopicSpec(

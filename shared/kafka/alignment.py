@@ -25,9 +25,17 @@ for ``mark_idle_s`` (a stopped producer must not stop this consumer for good). A
 mark waits as if it were no older than the mark. Marks are taken in here and never handed on.
 Such a partition need not be in event-time order between its marks (scoring's sweeper publishes
 a review after changes newer than it), so once marked, a record older than one before it takes
-its own place in time instead of waiting behind the newer ones. Before its first mark (a new
-owner after a rebalance reads from the committed offset) such a record waits with the newer one,
-but what may be promised (``complete_until``) stays below its own time until it is handed on.
+its own place in time instead of waiting behind the newer ones. Before its first mark such a
+record waits with the newer one, but what may be promised (``complete_until``) stays below its own
+time until it is handed on; once the first mark comes, the records still waiting take their own
+places too, or one marked later and older would overtake them.
+
+A consumer just started knows no partition's marks yet. So a partition of a topic whose producers
+write marks (``awaits_marks``) waits for its first mark, holding the others back as an origin not
+heard from does, for up to ``first_mark_wait_s``: taken as unmarked meanwhile, it would hand on a
+replica's record before an older one of another replica behind it in the partition. A partition
+given no mark by then is read as unmarked (its records were published by hand, or its producers
+are all down).
 
 A partition fed by several processes of one producer (ingest's replicas) gets marks that name
 their origins (progress.py). It bounds by the least latest mark over every origin there is, so
@@ -115,6 +123,8 @@ class EventTimeAligner(Generic[K, R]):
         waited: Callable[[], float] | None = None,
         wall: Callable[[], float] = time.time,
         family: Callable[[K], Hashable] | None = None,
+        awaits_marks: Callable[[K], bool] | None = None,
+        first_mark_wait_s: float | None = None,
     ) -> None:
         self._offset_of = offset_of
         self._time_of = time_of
@@ -127,6 +137,12 @@ class EventTimeAligner(Generic[K, R]):
         # every partition of the family starts out marked (``_start_marked``), its latest marks here.
         self._family = family
         self._family_marks: dict[Hashable, _Marks] = {}
+        # Partitions whose producers write marks (``awaits_marks``): one new to this consumer, with no
+        # marks of its family seen yet (just started), holds back like an origin not heard from, for
+        # ``first_mark_wait_s``; with none by then, it is taken as unmarked (``_unmarked``).
+        self._awaits_marks = awaits_marks or (lambda _partition: False)
+        self._first_mark_wait_s = mark_idle_s if first_mark_wait_s is None else first_mark_wait_s
+        self._unmarked: set[K] = set()
         self._max_held = max_held
         self._max_ready = max_ready
         self._idle_s = idle_s
@@ -160,9 +176,15 @@ class EventTimeAligner(Generic[K, R]):
             if quiet:
                 self._spell_start = now
             self._last_any_delivery = now
+        self._give_up_waiting_for_marks(now)
         for partition, records in polled.items():
             if partition not in self._marked and (template := self._template(partition)) is not None:
                 self._start_marked(partition, template, now)
+            elif partition not in self._marked and partition not in self._unmarked and records:
+                if self._awaits_marks(partition):
+                    self._marked[partition] = _Marks(since=now, awaiting=True)
+                else:
+                    self._unmarked.add(partition)
             if not records:
                 # Read, with nothing in it yet: it bounds at a spell's start like the others.
                 self._read_until.setdefault(partition, FAR_PAST)
@@ -177,7 +199,9 @@ class EventTimeAligner(Generic[K, R]):
                     # A mark read long after it was written (a restart re-reading the topic's tail)
                     # shows its origin alive back then, not now.
                     age = 0.0 if mark.written_at is None else max(0.0, self._wall() - mark.written_at)
-                    marks = self._marked.setdefault(partition, _Marks(since=now - age))
+                    marks = self._marked.get(partition)
+                    if marks is None or marks.awaiting:
+                        marks = self._first_marked(partition, since=now - age)
                     marks.take(mark, now - age)
                     if self._family is not None:
                         self._family_marks[self._family(partition)] = marks
@@ -239,7 +263,8 @@ class EventTimeAligner(Generic[K, R]):
             if partition in self._paused:
                 bounds.append(self._read_until.get(partition, FAR_PAST))  # as below: the pause must end
                 continue
-            promised = marks.bound(now, self._last_delivery.get(partition, now), self._mark_idle_s)
+            idle_s = self._first_mark_wait_s if marks.awaiting else self._mark_idle_s
+            promised = marks.bound(now, self._last_delivery.get(partition, now), idle_s)
             if promised is not None:
                 bounds.append(promised)
         if self._max_idle_s > 0:
@@ -312,7 +337,9 @@ class EventTimeAligner(Generic[K, R]):
         """
         partitions = list(partitions)
         marked = {partition: self._marked[partition] for partition in partitions if partition in self._marked}
+        unmarked = self._unmarked.intersection(partitions)
         self.forget(partitions)
+        self._unmarked |= unmarked
         now = self._clock()
         for partition, marks in marked.items():
             self._start_marked(partition, marks, now)
@@ -337,8 +364,37 @@ class EventTimeAligner(Generic[K, R]):
             until=dict.fromkeys(origins, FAR_PAST),
             seen=dict.fromkeys(origins, now),
             expected=template.expected,
+            awaiting=template.awaiting,
         )
         self._last_delivery[partition] = now
+
+    def _first_marked(self, partition: K, since: float) -> _Marks:
+        """A partition read as unmarked delivered its first mark: from now on its records take their
+        own place in time, and so do those it holds, taken in at the time of a newer one before them
+        (two ingest replicas interleave in a member partition). Left so, a record marked later and
+        older than those would overtake them, out of their producer's order."""
+        self._unmarked.discard(partition)
+        if held := self._held.get(partition):
+            own, previous = [], FAR_PAST
+            for _, record in held:
+                previous = self._time_of(record) or previous  # none: with the record before it
+                own.append((previous, record))
+            reordered = sorted(own, key=lambda item: item[0])  # stable: one time keeps its order
+            if any(a is not b for (_, a), (_, b) in zip(reordered, held, strict=True)):
+                self._unsorted.add(partition)
+            held.clear()  # in place: the caller is adding to this very deque
+            held.extend(reordered)
+            self._overtaken.pop(partition, None)
+        marks = self._marked[partition] = _Marks(since=since)
+        return marks
+
+    def _give_up_waiting_for_marks(self, now: float) -> None:
+        """A partition awaiting its first mark that none came to in time is taken as unmarked: its
+        producer writes none (records published by hand), or is down and not coming back soon."""
+        for partition, marks in list(self._marked.items()):
+            if marks.awaiting and now - marks.since >= self._first_mark_wait_s:
+                del self._marked[partition]
+                self._unmarked.add(partition)
 
     def forget(self, partitions: Iterable[K]) -> None:
         """Drop what is known of these partitions (given up in a rebalance, or rewound): they start afresh."""
@@ -351,6 +407,7 @@ class EventTimeAligner(Generic[K, R]):
             self._overtaken.pop(partition, None)
             self._paused.discard(partition)
             self._marked.pop(partition, None)
+            self._unmarked.discard(partition)
 
 
 @dataclass
@@ -361,6 +418,7 @@ class _Marks:
     until: dict[str, datetime] = field(default_factory=dict)
     seen: dict[str, float] = field(default_factory=dict)  # clock of each origin's latest mark
     expected: frozenset[str] = frozenset()  # every origin there is, from the latest mark that said
+    awaiting: bool = False  # no mark read yet: the producers are not known, all of them are waited for
 
     def take(self, mark: Mark, written: float) -> None:
         """Take in ``mark``, written at ``written`` on this aligner's clock."""
@@ -372,6 +430,8 @@ class _Marks:
 
     def bound(self, now: float, last_delivery: float, idle_s: float) -> datetime | None:
         """The least promise over the origins still heard from; None when none is."""
+        if self.awaiting:
+            return FAR_PAST if now - self.since < idle_s else None
         promises = []
         for origin in self.expected | self.until.keys():
             # A partition's single producer shows it is alive with anything it delivers; one of

@@ -95,6 +95,7 @@ class BatchConsumer(Generic[T]):
         event_time_order: bool = False,
         aligned_batch_records: int | None = None,
         feedback_topics: Collection[str] = (),
+        marked_topics: Collection[str] = (),
         marks_to: Mapping[str, int] | None = None,
         on_progress: Callable[[UnitOfWork], Awaitable[None]] | None = None,
         max_attempts: int = 5,
@@ -120,12 +121,16 @@ class BatchConsumer(Generic[T]):
             # Records already in memory may go to the handler in batches bigger than a fetch
             # (``aligned_batch_records``) where the handler's fixed cost per batch dominates.
             batch = aligned_batch_records or settings.max_batch_records
+            marked = frozenset(marked_topics)
             self._aligner = EventTimeAligner(
                 _offset_of,
                 _event_time_of,
                 max_ready=batch,
                 mark_of=_mark_of,
                 family=_topic_of,
+                # A partition of these waits for its first mark when this consumer has seen none of its topic's.
+                awaits_marks=lambda tp: tp.topic in marked,
+                first_mark_wait_s=settings.first_mark_wait_ms / 1000,
                 max_idle_s=settings.max_idle_ms / 1000,
                 mark_idle_s=settings.mark_idle_ms / 1000,
                 waited=lambda: self._waited_s,

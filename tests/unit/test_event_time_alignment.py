@@ -373,13 +373,18 @@ OriginRecord = tuple[str, int, int, tuple[str, ...]]  # (partition, offset, hour
 EVERY_ORIGIN = frozenset({"raw/0", "raw/1"})
 
 
-def origin_aligner(clock: Clock, mark_idle_s: float = 30.0) -> EventTimeAligner[str, OriginRecord]:
+def origin_aligner(
+    clock: Clock, mark_idle_s: float = 30.0, first_mark_wait_s: float | None = None
+) -> EventTimeAligner[str, OriginRecord]:
+    """With ``first_mark_wait_s``: a consumer just started, that knows its topic's producers mark."""
     return EventTimeAligner(
         lambda r: r[1],
         lambda r: None if r[3] else at(r[2]),
         mark_of=lambda r: Mark(T0 + timedelta(hours=r[2]), r[3], EVERY_ORIGIN) if r[3] else None,
         mark_idle_s=mark_idle_s,
         clock=clock,
+        awaits_marks=lambda partition: first_mark_wait_s is not None,
+        first_mark_wait_s=first_mark_wait_s,
     )
 
 
@@ -442,3 +447,36 @@ def test_a_mark_read_long_after_it_was_written_does_not_hold_anything_back() -> 
     )
     step = align.step({"m": [("m", 0, 2, ("raw/0",)), ("m", 1, 4, ())]}, behind=set())
     assert [r[2] for r in step.ready] == [4], "nobody has marked for 40 s: nothing is promised any more"
+
+
+def test_a_consumer_just_started_waits_for_a_marked_topics_marks_before_it_hands_anything_on() -> None:
+    align = origin_aligner(Clock(), first_mark_wait_s=30.0)
+    # Read from the committed offset: replica A's hour 9 lies before replica B's hour 7 in the partition.
+    step = align.step({"m": [("m", 0, 9, ()), ("m", 1, 7, ())]}, behind=set())
+    assert step.ready == [], "either replica may still publish something older"
+    assert align.complete_until(set()) is None
+    step = align.step({"m": [("m", 2, 11, ("raw/0",)), ("m", 3, 11, ("raw/1",))]}, behind=set())
+    assert [r[2] for r in step.ready] == [7, 9], "hour 7 takes its own place, before A's hour 9"
+
+
+def test_a_partition_no_mark_comes_to_is_read_as_unmarked_after_the_wait() -> None:
+    clock = Clock()
+    align = origin_aligner(clock, first_mark_wait_s=30.0)
+    assert align.step({"m": [("m", 0, 9, ()), ("m", 1, 7, ())]}, behind=set()).ready == []
+    clock.now = 31.0
+    step = align.step({}, behind=set())
+    assert [r[2] for r in step.ready] == [7, 9], "published by hand: nobody is going to mark it"
+    step = align.step({"m": [("m", 2, 8, ())]}, behind=set())
+    assert [r[2] for r in step.ready] == [8], "from then on, nothing waits for marks"
+
+
+def test_records_held_before_a_partitions_first_mark_take_their_own_place_once_it_comes() -> None:
+    align = origin_aligner(Clock())
+    # Behind, unmarked so far: B's hour 7 after A's hour 9 waits with it, at hour 9.
+    step = align.step({"m": [("m", 0, 9, ()), ("m", 1, 7, ())]}, behind={"m"})
+    assert step.ready == []
+    # The first mark; then B's hour 8, which must not overtake B's own hour 7.
+    polled = {"m": [("m", 2, 11, ("raw/0",)), ("m", 3, 8, ()), ("m", 4, 11, ("raw/1",))]}
+    step = align.step(polled, behind=set())
+    assert [r[2] for r in step.ready] == [7, 8, 9]
+    assert step.waiting_from == {}

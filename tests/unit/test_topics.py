@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
+from services.ingest.entrypoints.topology import MARKED as INGEST_MARKS
 from shared.contracts import DeadLetterV1, MemberEvent, OfferIssuedV1, RawUpstreamRecord
 from shared.contracts.topics import (
     ALL_TOPICS,
@@ -130,3 +131,11 @@ def test_topic_for_contract_returns_the_offer_topic_for_offers() -> None:
 def test_topic_for_contract_refuses_a_contract_carried_by_several_topics(contract: type[BaseModel], count: int) -> None:
     with pytest.raises(LookupError, match=f"carried by {count} topics"):
         topic_for_contract(contract)
+
+
+def test_the_topics_declared_marked_are_the_ones_a_service_writes_progress_marks_to() -> None:
+    # A consumer just started waits for these topics' marks: one nobody marks would stall it, and
+    # one marked but not declared would be read out of its producers' order after a restart.
+    scoring_marks = (MEMBER_STATE,)  # services.scoring.service_layer.marks
+    declared = {spec.name for spec in ALL_TOPICS if spec.progress_marked}
+    assert declared == {spec.name for spec in (*INGEST_MARKS, *scoring_marks)}

@@ -52,6 +52,8 @@ class CampaignsRig(ServiceRig):
                 "MP_CAMPAIGNS_ALLOWED_LATENESS_SECONDS": "0",
                 "MP_CAMPAIGNS_REFRESH_SECONDS": "1",
                 "MP_CAMPAIGNS_DUE_INTERVAL_SECONDS": "0.2",
+                # The tests publish states and purchases themselves, with no progress marks.
+                "MP_KAFKA_FIRST_MARK_WAIT_MS": "0",
                 **env,
             },
             replicas,

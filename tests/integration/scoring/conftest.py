@@ -36,6 +36,8 @@ def scoring_env(stack: Stack, **extra: str) -> dict[str, str]:
         "MP_SCORING_SWEEP_INTERVAL_SECONDS": "0.2",
         "MP_SCORING_RFM_REFRESH_SECONDS": "0",
         "MP_SCORING_POLICY_RELOAD_SECONDS": "1",
+        # The tests publish canonical events themselves, with no progress marks but where they say.
+        "MP_KAFKA_FIRST_MARK_WAIT_MS": "0",
         **extra,
     }
 
