@@ -149,7 +149,9 @@ async def chaos(
     seen = await observe(settings, since, session.sink_url)
     seen.acked_at_ms = publisher.acked_at_ms
     members_of = person_members(sim.truth)
-    findings, decided = _judged("chaos", oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=False))
+    findings, decided = _judged(
+        "chaos", oracle, seen, members_of, offer_oracle(sim, oracle, began_at, decisions_enforced=False)
+    )
     return Outcome(
         "chaos",
         len(sim.records),
@@ -188,7 +190,9 @@ async def hostile(history: History, console: Console, *, per_second: float, bad_
         seen.acked_at_ms = publisher.acked_at_ms
         latency[run] = _percentiles(publisher.sent_at_ms, seen)
         members_of = person_members(sim.truth)
-        findings, decided = _judged(run, oracle, seen, members_of, offer_oracle(sim, oracle, began_at, enforced=True))
+        findings, decided = _judged(
+            run, oracle, seen, members_of, offer_oracle(sim, oracle, began_at, decisions_enforced=True)
+        )
         findings.append(
             Finding(
                 "no service restarted or died",
@@ -228,7 +232,7 @@ def latency_within(outcome: Outcome, ratio: float) -> Finding:
     )
 
 
-def offer_oracle(sim: Simulation, oracle: Expected, began: datetime, *, enforced: bool) -> OfferOracle:
+def offer_oracle(sim: Simulation, oracle: Expected, began: datetime, *, decisions_enforced: bool) -> OfferOracle:
     """The oracle's decisions and messages for a run whose input began to flow at ``began`` (wall
     clock) and that is judged now."""
     registries = Registries.of(sim.stores, sim.products)
@@ -248,7 +252,7 @@ def offer_oracle(sim: Simulation, oracle: Expected, began: datetime, *, enforced
         }
         return expected_messages(decisions, campaigns, contacts, began=began, ended=ended)
 
-    return OfferOracle(decide, route, enforced)
+    return OfferOracle(decide, route, decisions_enforced)
 
 
 def person_members(truth: list[dict[str, Any]]) -> dict[bytes, set[str]]:

@@ -63,9 +63,9 @@ def verdict(
     if offers is not None:
         known_by = member_ids(coverage)
         owed = offers.decide(known_by)
-        finding, agreed = _decisions_vs_oracle(owed, seen, coverage, expected, enforced=offers.enforced)
+        finding, agreed = _decisions_vs_oracle(owed, seen, coverage, expected, enforced=offers.decisions_enforced)
         routed = offers.route({p: owed.get(p, []) for p in agreed}, known_by)
-        decided = [finding, _messages_vs_oracle(routed, seen, {p: known_by[p] for p in agreed}, offers.enforced)]
+        decided = [finding, _messages_vs_oracle(routed, seen, {p: known_by[p] for p in agreed})]
     return [
         *_ingest(expected, seen),
         _scoring(seen),
@@ -353,8 +353,10 @@ class OfferOracle:
 
     decide: Callable[[Mapping[bytes, str]], Mapping[bytes, list[ExpectedDecision]]]
     route: Callable[[Mapping[bytes, list[ExpectedDecision]], Mapping[bytes, str]], ExpectedMessages]
-    # One replica of campaigns and no faults: a difference fails the run. Under faults, tracked.
-    enforced: bool = False
+    # One replica of campaigns and no faults: a decision unlike the oracle's fails the run. Under
+    # faults, tracked. The messages of the persons whose every decision is the oracle's are held to
+    # it either way: a message missing or extra at a provider is a fault the suite rules out.
+    decisions_enforced: bool = False
 
 
 def _decisions_vs_oracle(
@@ -444,9 +446,7 @@ def decision_differences(
 MESSAGES_CHECK = "notifier: each person's messages at the providers as the oracle routes their offers"
 
 
-def _messages_vs_oracle(
-    want: ExpectedMessages, seen: Observed, persons: Mapping[bytes, str], enforced: bool
-) -> Finding:
+def _messages_vs_oracle(want: ExpectedMessages, seen: Observed, persons: Mapping[bytes, str]) -> Finding:
     """The messages that reached the providers, per person whose every decision is the oracle's:
     every one the oracle says must arrive, and none it does not allow (``tools.oracle.messages``)."""
     delivered: dict[str, set[tuple[str, datetime, str]]] = defaultdict(set)
@@ -467,7 +467,7 @@ def _messages_vs_oracle(
         wrong += [
             f"{name}: {channel} message for {campaign} at {at}" for campaign, at, channel in sorted(got - must - may)
         ]
-    return replace(_finding(MESSAGES_CHECK, wrong, counted), enforced=enforced)
+    return _finding(MESSAGES_CHECK, wrong, counted)
 
 
 def _delivered_offers(seen: Observed) -> list[tuple[str, str]]:

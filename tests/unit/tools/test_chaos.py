@@ -493,7 +493,7 @@ WIN_BACK = ExpectedDecision("win_back", AT, "issued", None, ("sms",), AT)
 
 
 def _owing(
-    decisions: list[ExpectedDecision], must: set[tuple[str, datetime, str]] | None = None, *, enforced: bool
+    decisions: list[ExpectedDecision], must: set[tuple[str, datetime, str]] | None = None, *, decisions_enforced: bool
 ) -> tuple[OfferOracle, list[dict[bytes, str]]]:
     """An oracle owing ``decisions`` to the person ``solo`` and the messages ``must``; it notes the
     member ids the verdict gives it."""
@@ -506,7 +506,7 @@ def _owing(
     def route(agreed: Mapping[bytes, list[ExpectedDecision]], _: Mapping[bytes, str]) -> ExpectedMessages:
         return ExpectedMessages({p: frozenset(must or ()) for p in agreed}, {p: frozenset() for p in agreed})
 
-    return OfferOracle(decide, route, enforced), asked
+    return OfferOracle(decide, route, decisions_enforced), asked
 
 
 def _decided(*rows: tuple[str, str, str | None]) -> tuple[Expected, Observed]:
@@ -518,7 +518,7 @@ def _decided(*rows: tuple[str, str, str | None]) -> tuple[Expected, Observed]:
 
 def test_a_decision_unlike_the_oracle_s_is_reported_with_the_person_but_does_not_fail_a_run_with_faults():
     oracle, seen = _decided(("welcome", "issued", None), ("win_back", "suppressed", "cooldown"))
-    offers, asked = _owing([WELCOME, WIN_BACK], enforced=False)
+    offers, asked = _owing([WELCOME, WIN_BACK], decisions_enforced=False)
     findings = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
     assert asked == [{b"solo": "m3"}], "the oracle draws holdouts by the member id scoring knows"
     assert findings[DECISIONS_CHECK].examples == (
@@ -535,15 +535,17 @@ def test_a_decision_unlike_the_oracle_s_is_reported_with_the_person_but_does_not
 
 def test_where_one_replica_runs_without_faults_a_decision_unlike_the_oracle_s_fails_the_run():
     oracle, seen = _decided(("welcome", "issued", None), ("win_back", "suppressed", "cooldown"))
-    offers, _ = _owing([WELCOME, WIN_BACK], enforced=True)
+    offers, _ = _owing([WELCOME, WIN_BACK], decisions_enforced=True)
     findings = verdict(oracle, seen, SOLO, offers)
     assert list(_failed(findings)) == [DECISIONS_CHECK]
     assert not Outcome("hostile", 1, findings).passed
 
 
-def test_a_message_the_oracle_routes_must_reach_its_provider_and_no_other_may():
+def test_a_message_the_oracle_routes_must_reach_its_provider_and_no_other_may_even_under_faults():
     oracle, seen = _decided(("welcome", "issued", None), ("win_back", "issued", None))
-    offers, _ = _owing([WELCOME, WIN_BACK], {("welcome", AT, "wechat"), ("win_back", AT, "sms")}, enforced=True)
+    offers, _ = _owing(
+        [WELCOME, WIN_BACK], {("welcome", AT, "wechat"), ("win_back", AT, "sms")}, decisions_enforced=False
+    )
     seen.offers_published = Counter({"o-welcome": 1, "o-win_back": 1})
     seen.issued_offer_ids = ["o-welcome", "o-win_back"]
     seen.sends = [("o-welcome", "wechat", "sent"), ("o-win_back", "sms", "sent")]
@@ -564,7 +566,7 @@ def test_a_message_the_oracle_routes_must_reach_its_provider_and_no_other_may():
 
 def test_messages_are_held_to_the_oracle_only_for_persons_whose_every_decision_is_the_oracle_s():
     oracle, seen = _decided(("welcome", "issued", None), ("win_back", "holdout", "campaign_holdout"))
-    offers, _ = _owing([WELCOME, WIN_BACK], {("win_back", AT, "sms")}, enforced=False)
+    offers, _ = _owing([WELCOME, WIN_BACK], {("win_back", AT, "sms")}, decisions_enforced=False)
     findings = {f.check: f for f in verdict(oracle, seen, SOLO, offers)}
     assert findings[MESSAGES_CHECK].checked == 0
 
