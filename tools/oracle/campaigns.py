@@ -45,13 +45,12 @@ from services.campaigns.domain.triggers import (
     Candidate,
     ComplementsOf,
     Line,
-    Mention,
     StateChange,
     TopSku,
     Versioned,
     community_candidates,
     cross_sell_candidates,
-    interest_moments,
+    interest_firings,
     lifecycle_candidates,
     mentioned_categories,
     of_kind,
@@ -155,7 +154,8 @@ class _Fold:
         self.day_categories: Counter[tuple[date, str]] = Counter()
         self.day_pairs: Counter[tuple[date, str, str]] = Counter()
         self.day_units: Counter[tuple[date, str, str]] = Counter()
-        self.asked: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
+        # Per campaign, community and category: (member, at) of each mention within the window.
+        self.asked: dict[tuple[str, str, str], list[tuple[str, datetime]]] = defaultdict(list)
         self.fired: dict[tuple[str, str, str], list[datetime]] = defaultdict(list)
         self.learnt: dict[date, tuple[ComplementsOf, TopSku]] = {}
         # Each transition's snapshot with its scores, as scoring publishes it (scored in one pass).
@@ -315,7 +315,7 @@ class _Fold:
         for campaign in of_kind(self.campaigns, TriggerKind.COMMUNITY_INTEREST):
             trigger = campaign.campaign.trigger
             mentions = [
-                Mention(community, category, member_id, at)
+                (community, category, member_id)
                 for member_id, community, text in chats
                 for category in mentioned_categories(text, trigger.keywords)
             ]
@@ -323,19 +323,16 @@ class _Fold:
                 continue
             window = timedelta(hours=trigger.window_hours)
             cooldown = timedelta(days=campaign.campaign.cooldown_days) or window
-            keys = sorted({(m.community_id, m.category) for m in mentions})
-            asked = {k: {m: t for m, t in self.asked[k].items() if t >= at - window} for k in keys}
-            fired = {k: max(self.fired[(campaign.id, *k)]) for k in keys if self.fired[(campaign.id, *k)]}
-            for m in mentions:
-                known = self.asked[(m.community_id, m.category)].get(m.member_id)
-                self.asked[(m.community_id, m.category)][m.member_id] = m.at if known is None else max(known, m.at)
-            moments = interest_moments(
-                mentions, asked, fired, window=window, min_members=trigger.min_members, cooldown=cooldown
-            )
-            for community, category, fired_at in moments:
+            for community, category in sorted({(community, category) for community, category, _ in mentions}):
+                asked = self.asked[(campaign.id, community, category)]
+                asked += [(member_id, at) for c, k, member_id in mentions if (c, k) == (community, category)]
+                asked[:] = [(member_id, t) for member_id, t in asked if t >= at - window]
                 earlier = self.fired[(campaign.id, community, category)]
-                if any(abs(fired_at - f) < cooldown for f in earlier):
+                if not interest_firings(
+                    [at], asked, earlier, window=window, min_members=trigger.min_members, cooldown=cooldown
+                ):
                     continue
+                fired_at = at
                 earlier.append(fired_at)
                 engaged = [
                     member_id

@@ -285,53 +285,32 @@ def mentioned_categories(text: str, keywords: Mapping[str, Sequence[str]]) -> se
     return {category for category, words in keywords.items() if any(_folded(w) in folded for w in words)}
 
 
-@dataclass(frozen=True)
-class Mention:
-    community_id: str
-    category: str
-    member_id: str
-    at: datetime
-
-
-def interest_moments(
-    mentions: Iterable[Mention],
-    asked_before: Mapping[tuple[str, str], Mapping[str, datetime]],
-    fired_before: Mapping[tuple[str, str], datetime],
+def interest_firings(
+    points: Iterable[datetime],
+    asked: Iterable[tuple[str, datetime]],
+    fired: Iterable[datetime],
     *,
     window: timedelta,
     min_members: int,
     cooldown: timedelta,
-) -> list[tuple[str, str, datetime]]:
-    """When circle marketing fires, oldest first: (community, category, moment).
+) -> list[datetime]:
+    """When circle marketing fires in one community about one category, oldest first.
 
-    It fires at the first mention at which the members who asked within ``window`` reach
-    ``min_members``, unless it fired within ``cooldown`` of it. ``asked_before``: each member's latest
-    mention before these; ``fired_before``: the latest firing.
-
-    Every mention is its own moment, and a mention that arrives after later ones is counted at
-    those later moments too. So neither where the batches end nor the order in which mentions from
-    different partitions arrive moves a firing.
+    ``points``: mention times to look at; ``asked``: every (member, time) mention that may count at
+    them, none missing; ``fired``: when it fired before. It fires at a point at which the members who
+    asked within ``window`` up to it reach ``min_members``, unless it fires within ``cooldown`` of
+    another firing. Taken in event-time order once every partition is complete up to them, the
+    points fire the same however the mentions were spread over partitions and batches.
     """
-    by_key: dict[tuple[str, str], list[Mention]] = {}
-    for m in mentions:
-        by_key.setdefault((m.community_id, m.category), []).append(m)
-    moments = []
-    for key, new in by_key.items():
-        stored = asked_before.get(key, {})
-        asked: dict[str, set[datetime]] = {member: {at} for member, at in stored.items()}
-        for m in new:
-            asked.setdefault(m.member_id, set()).add(m.at)
-        earliest = min(m.at for m in new)
-        latest = max(m.at for m in new)
-        # Stored mentions after the earliest new one may reach the minimum only with the new ones.
-        points = {m.at for m in new} | {at for at in stored.values() if earliest < at <= latest + window}
-        fires = [fired_before[key]] if key in fired_before else []
-        for point in sorted(points):
-            count = sum(1 for times in asked.values() if any(point - window <= at <= point for at in times))
-            if count >= min_members and all(abs(point - fired) >= cooldown for fired in fires):
-                fires.append(point)
-                moments.append((key[0], key[1], point))
-    return sorted(moments, key=lambda moment: (moment[2], moment[0], moment[1]))
+    mentions = sorted(asked, key=lambda mention: mention[1])
+    fires = list(fired)
+    out: list[datetime] = []
+    for point in sorted(set(points)):
+        members = {member for member, at in mentions if point - window <= at <= point}
+        if len(members) >= min_members and all(abs(point - f) >= cooldown for f in fires):
+            fires.append(point)
+            out.append(point)
+    return out
 
 
 def community_candidates(

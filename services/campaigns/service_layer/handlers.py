@@ -101,8 +101,9 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             candidates += await purchase_candidates(conn, sales, holder, settings)
             if watermark is not None:  # a rhythm so short that the batch's own sales made it due again
                 candidates += await due_replenishments(conn, watermark, holder, settings)
-        if chats:
-            candidates += await community_interest(conn, chats, campaigns, states)
+        # Circle marketing on the group's clock: every partition complete up to a moment, whichever
+        # replica read it, before the moment is looked at.
+        candidates += await community_interest(conn, watermark, campaigns, chats, states)
         for record in await decide_and_record(conn, candidates, holder, settings, changes=states):
             uow.publish(record)
         # After the decisions, so a sale converts an offer decided earlier in this batch as it would

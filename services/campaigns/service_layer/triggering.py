@@ -19,11 +19,10 @@ from services.campaigns.domain.members import ENGAGED, engaged_as_of
 from services.campaigns.domain.triggers import (
     Basket,
     Candidate,
-    Mention,
     Versioned,
     community_candidates,
     cross_sell_candidates,
-    interest_moments,
+    interest_firings,
     mentioned_categories,
     of_kind,
     replenishment_candidates,
@@ -163,55 +162,78 @@ async def _cross_sell_on(
     return out
 
 
+_JUST_BEFORE = timedelta(microseconds=1)
+
+
 async def community_interest(
-    conn: Any, chats: Sequence[MemberChatV1], campaigns: Sequence[Versioned], changes: Sequence[MemberStateV1] = ()
+    conn: Any,
+    until: datetime | None,
+    campaigns: Sequence[Versioned],
+    chats: Sequence[MemberChatV1] = (),
+    changes: Sequence[MemberStateV1] = (),
 ) -> list[Candidate]:
     """Circle marketing: when enough members of a community ask about a category, its engaged members get an offer.
 
-    ``changes``: the batch's state changes, not stored yet; the engaged are counted as of the moment.
+    ``chats``' mentions are kept; then each community and category with mentions up to ``until``
+    (the group's clock: every partition is complete that far, whichever replica reads it) not yet
+    looked at is looked at, oldest first. A mention older than where the campaign has looked (a late
+    one) sends it back to look again from there; a firing within the cooldown of another is not
+    repeated. ``changes``: the batch's state changes, not stored yet; the engaged are counted as of
+    each moment.
     """
     out: list[Candidate] = []
     for campaign in of_kind(campaigns, TriggerKind.COMMUNITY_INTEREST):
         trigger = campaign.campaign.trigger
-        mentions = [
-            Mention(chat.community_id, category, chat.member_id, chat.occurred_at)
-            for chat in chats
-            for category in mentioned_categories(chat.text, trigger.keywords)
-        ]
-        if not mentions:
-            continue
         window = timedelta(hours=trigger.window_hours)
         cooldown = timedelta(days=campaign.campaign.cooldown_days) or window
-        keys = sorted({(m.community_id, m.category) for m in mentions})
-        # Read before this batch's mentions are stored: each mention is counted at its own moment.
-        asked = await community_repository.asked_since(conn, keys, min(m.at for m in mentions) - window)
-        fired = await community_repository.last_fired(conn, campaign.id, keys)
-        await community_repository.record_mentions(
-            conn, [(m.community_id, m.category, m.member_id, m.at) for m in mentions]
-        )
-        moments = interest_moments(
-            mentions,
-            asked,
-            fired,
-            window=window,
-            min_members=trigger.min_members,
-            cooldown=cooldown,
-        )
-        for community, category, at in moments:
-            # Checked again under a lock: another replica may have fired here since.
-            if not await community_repository.fire(conn, campaign.id, community, category, at, cooldown):
+        earliest: dict[tuple[str, str], datetime] = {}
+        mentions = []
+        for chat in chats:
+            for category in mentioned_categories(chat.text, trigger.keywords):
+                key = (chat.community_id, category)
+                earliest[key] = min(chat.occurred_at, earliest.get(key, chat.occurred_at))
+                mentions.append((chat.community_id, category, chat.member_id, chat.occurred_at))
+        await community_repository.log_mentions(conn, campaign.id, mentions)
+        due = await community_repository.keys_due(conn, campaign.id, until) if until is not None else []
+        # Keys in one order in every transaction, so two replicas never wait on each other in a circle.
+        for key in sorted({*due, *earliest}):
+            looked = await community_repository.lock(conn, campaign.id, key)
+            if looked is not None and key in earliest and earliest[key] <= looked:
+                looked = earliest[key] - _JUST_BEFORE  # a late mention: look again from it
+                await community_repository.looked(conn, campaign.id, key, looked, window)
+            if until is None:
                 continue
-            stored = await member_repository.engaged_members(conn, community, [t.value for t in ENGAGED])
-            members = engaged_as_of(community, at, stored, changes)
-            out += community_candidates(campaign, community, category, at, members)
+            since = None if looked is None else looked - window
+            asked = await community_repository.mentions(conn, campaign.id, key, since, until)
+            points = [at for _, at in asked if looked is None or looked < at]
+            if not points:
+                continue
+            fired = await community_repository.fired_near(
+                conn, campaign.id, key, points[0] - cooldown, points[-1] + cooldown
+            )
+            firings = interest_firings(
+                points, asked, fired, window=window, min_members=trigger.min_members, cooldown=cooldown
+            )
+            for at in firings:
+                if not await community_repository.fire(conn, campaign.id, key, at):
+                    continue
+                stored = await member_repository.engaged_members(conn, key[0], [t.value for t in ENGAGED])
+                members = engaged_as_of(key[0], at, stored, changes)
+                out += community_candidates(campaign, key[0], key[1], at, members)
+            await community_repository.looked(conn, campaign.id, key, points[-1], window)
     return out
 
 
 async def due_candidates(
     conn: Any, until: datetime, holder: CampaignHolder, settings: DecidingSettings
 ) -> list[Candidate]:
-    """Timers that fell due by ``until`` (event time): replenishment, and queued offers whose slot came."""
-    return await due_replenishments(conn, until, holder, settings) + await due_queued(conn, until, holder, settings)
+    """What fell due by ``until`` (event time): replenishment, queued offers whose slot came, and
+    circle marketing's moments."""
+    return (
+        await due_replenishments(conn, until, holder, settings)
+        + await due_queued(conn, until, holder, settings)
+        + await community_interest(conn, until, holder.active)
+    )
 
 
 async def due_replenishments(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,16 @@ class CampaignsRig(ServiceRig):
     async def offers(self) -> list[dict[str, Any]]:
         """Every offer published since the last reset, in topic order per partition."""
         return await self.read_since(OFFER_ISSUED.name, self.offer_starts)
+
+    async def another_replica_complete_until(self, until: datetime) -> None:
+        """A partition of another replica's (the consumer never owns partition 99 of a topic),
+        complete up to ``until``: the group's clock is held there until it moves on."""
+        await self.fetch(
+            """INSERT INTO partition_clock (topic, partition, max_event_time, complete_until) VALUES ($1, 99, $2, $2)
+               ON CONFLICT (topic, partition) DO UPDATE SET complete_until = $2""",
+            "member.purchase.v1",
+            until,
+        )
 
     async def decisions(self) -> dict[str, asyncpg.Record]:
         rows = await self.fetch("SELECT * FROM decisions")

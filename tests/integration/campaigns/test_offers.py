@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -247,3 +248,36 @@ async def test_circle_marketing_fires_when_the_earlier_mention_arrives_last(camp
     circle = sorted(k for k in await rig.decisions() if "/circle/" in k)
     moment = (T + timedelta(minutes=5)).isoformat()
     assert circle == [f"{m}/circle/community:grp-1:baby_formula:{moment}" for m in ("c-1", "c-2")]
+
+
+async def test_circle_marketing_looks_at_a_moment_only_once_the_whole_group_is_complete_up_to_it(
+    campaigns_rig: CampaignsRig,
+):
+    # Another replica's partition is behind: an earlier question may still be waiting there.
+    rig = campaigns_rig
+    rig.define(*CAMPAIGNS)
+    await rig.another_replica_complete_until(T - timedelta(days=1))
+    rig.start()
+    members = ("c-1", "c-2", "c-3")
+    await rig.publish(
+        [
+            state(m, Lifecycle.ACTIVE, at=T - timedelta(days=2), previous=Lifecycle.NEW, communities=("grp-1",))
+            for m in members
+        ]
+    )
+    await rig.publish([chat("c-2", "Which formula do you use?", T + timedelta(minutes=5))])
+    await rig.publish([chat("c-3", "奶粉 again?", T + timedelta(minutes=10))])
+    await rig.wait_settled()
+    await asyncio.sleep(1.0)  # the timer job looks every 0.2 s
+    assert not [k for k in await rig.decisions() if "/circle/" in k], "two asked, but the group is not there yet"
+
+    await rig.publish([chat("c-1", "这个奶粉哪里有？", T)])  # what the other replica held
+    await rig.another_replica_complete_until(T + timedelta(days=1))
+    for _ in range(50):
+        if circle := sorted(k for k in await rig.decisions() if "/circle/" in k):
+            break
+        await asyncio.sleep(0.2)
+    moment = (T + timedelta(minutes=5)).isoformat()
+    assert circle == [f"{m}/circle/community:grp-1:baby_formula:{moment}" for m in members], (
+        "the second asker in the window is c-2, at T + 5 minutes, whatever order the questions came in"
+    )

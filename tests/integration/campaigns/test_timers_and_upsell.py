@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.contracts import Lifecycle
 from tests.integration.campaigns.conftest import CampaignsRig
@@ -79,18 +79,7 @@ async def test_up_sell_offers_the_next_price_tier_from_the_catalog(campaigns_rig
     assert "m-small/up_sell/purchase:p-2" not in decisions, "a small line does not show the spend to move up"
 
 
-# A partition of another replica's, far behind (the consumer never owns partition 99 of a topic).
-BEHIND = ("member.purchase.v1", 99)
 REPLENISH_NOW = {**REPLENISH, "deferrable": False}
-
-
-async def _another_replica_behind(rig: CampaignsRig, until: datetime) -> None:
-    await rig.fetch(
-        """INSERT INTO partition_clock (topic, partition, max_event_time, complete_until) VALUES ($1, $2, $3, $3)
-           ON CONFLICT (topic, partition) DO UPDATE SET complete_until = $3""",
-        *BEHIND,
-        until,
-    )
 
 
 async def _due_at_t_with_the_group_behind(rig: CampaignsRig) -> CampaignsRig:
@@ -98,7 +87,7 @@ async def _due_at_t_with_the_group_behind(rig: CampaignsRig) -> CampaignsRig:
     rig.define(REPLENISH_NOW)
     await rig.publish([sale("m-r", "p-1", T - timedelta(days=20), ("milk", "dairy", 500))])
     await rig.publish([sale("m-r", "p-2", T - timedelta(days=10), ("milk", "dairy", 500))])
-    await _another_replica_behind(rig, T - timedelta(days=5))
+    await rig.another_replica_complete_until(T - timedelta(days=5))
     rig.start()
     return rig
 
@@ -114,7 +103,7 @@ async def test_a_replenishment_waits_for_the_slowest_partition_of_the_group_not_
     await asyncio.sleep(1.0)  # the timer job runs every 0.2 s
     key = "m-r/replenish/replenish:" + (T - timedelta(days=10)).isoformat()
     assert key not in await rig.decisions(), "the group's clock is the slowest partition's"
-    await _another_replica_behind(rig, T + timedelta(days=3))  # the other replica caught up
+    await rig.another_replica_complete_until(T + timedelta(days=3))  # the other replica caught up
     for _ in range(50):
         if key in (decisions := await rig.decisions()):
             break
@@ -141,7 +130,7 @@ async def test_a_date_that_passes_between_two_sales_of_one_batch_fires_however_f
 ):
     rig = campaigns_rig
     rig.define(REPLENISH_NOW)
-    await _another_replica_behind(rig, T - timedelta(days=30))
+    await rig.another_replica_complete_until(T - timedelta(days=30))
     # One batch: the second sale sets the date T, which passes before the third.
     await rig.publish(
         [

@@ -10,11 +10,10 @@ from services.campaigns.domain.catalog import next_tier_map
 from services.campaigns.domain.triggers import (
     Basket,
     Line,
-    Mention,
     StateChange,
     cross_sell_candidates,
     entering_by_lifecycle,
-    interest_moments,
+    interest_firings,
     lifecycle_candidates,
     mentioned_categories,
     replenishment_candidates,
@@ -147,53 +146,49 @@ def test_a_refund_takes_back_only_what_it_returns_of_the_lines_that_converted():
     assert refunded_revenue(None, "toys", returned) == 0
 
 
-def _asks(member_id: str, minutes: int, community: str = "c-1") -> Mention:
-    return Mention(community, "wine", member_id, NOON + timedelta(minutes=minutes))
+def _asks(member_id: str, minutes: int) -> tuple[str, datetime]:
+    return (member_id, NOON + timedelta(minutes=minutes))
 
 
-def _fires(mentions: list[Mention], asked=None, fired=None) -> list[tuple[str, str, datetime]]:
-    return interest_moments(
-        mentions, asked or {}, fired or {}, window=timedelta(hours=1), min_members=3, cooldown=timedelta(days=1)
-    )
+def _fires(asked: list[tuple[str, datetime]], points=None, fired=()) -> list[datetime]:
+    points = [at for _, at in asked] if points is None else points
+    return interest_firings(points, asked, fired, window=timedelta(hours=1), min_members=3, cooldown=timedelta(days=1))
 
 
 def test_circle_marketing_fires_at_the_mention_that_brings_the_askers_to_the_minimum():
-    mentions = [_asks("a", 0), _asks("b", 10), _asks("a", 20), _asks("c", 30), _asks("d", 40)]
-    assert _fires(mentions) == [("c-1", "wine", NOON + timedelta(minutes=30))]
+    asked = [_asks("a", 0), _asks("b", 10), _asks("a", 20), _asks("c", 30), _asks("d", 40)]
+    assert _fires(asked) == [NOON + timedelta(minutes=30)]
 
 
 def test_askers_outside_the_window_do_not_count():
     assert _fires([_asks("a", 0), _asks("b", 10), _asks("c", 70)]) == []
 
 
-def test_however_the_mentions_are_split_into_batches_it_fires_at_the_same_moment():
-    mentions = [_asks(m, minute) for m, minute in [("a", 0), ("b", 5), ("c", 50), ("d", 55), ("e", 59), ("f", 61)]]
-    whole = _fires(mentions)
-    for cut in range(1, len(mentions)):
-        first = _fires(mentions[:cut])
-        asked = {("c-1", "wine"): {m.member_id: m.at for m in mentions[:cut]}}
-        fired = {("c-1", "wine"): first[-1][2]} if first else {}
-        assert first + _fires(mentions[cut:], asked, fired) == whole
+def test_a_member_who_asked_again_since_still_counts_at_the_earlier_moment():
+    # Every mention is kept: b's second question does not hide the first one from the window at 50.
+    asked = [_asks("a", 0), _asks("b", 5), _asks("c", 50), _asks("b", 90)]
+    assert _fires(asked) == [NOON + timedelta(minutes=50)]
 
 
-def test_a_mention_that_arrives_after_a_later_one_fires_at_the_later_moment():
-    # Mentions from different partitions can arrive in any order within the allowed lateness.
-    later = [_asks("b", 10), _asks("c", 20)]
-    assert _fires(later) == []
-    asked = {("c-1", "wine"): {m.member_id: m.at for m in later}}
-    assert _fires([_asks("a", 0)], asked) == [("c-1", "wine", NOON + timedelta(minutes=20))]
-    assert _fires([_asks("a", 0), *later]) == [("c-1", "wine", NOON + timedelta(minutes=20))], "as if in order"
-
-
-def test_a_late_mention_does_not_fire_again_where_it_already_fired():
-    asked = {("c-1", "wine"): {"b": NOON + timedelta(minutes=10), "c": NOON + timedelta(minutes=20)}}
-    fired = {("c-1", "wine"): NOON + timedelta(minutes=20)}
-    assert _fires([_asks("a", 0), _asks("d", 15)], asked, fired) == []
+def test_however_the_points_are_split_into_rounds_it_fires_at_the_same_moments():
+    asked = [_asks(m, minute) for m, minute in [("a", 0), ("b", 5), ("c", 50), ("d", 55), ("e", 59), ("f", 61)]]
+    whole = _fires(asked)
+    for cut in range(1, len(asked)):
+        first = _fires(asked, [at for _, at in asked[:cut]])
+        assert first + _fires(asked, [at for _, at in asked[cut:]], first) == whole
 
 
 def test_it_fires_again_only_after_the_cooldown():
-    earlier = {("c-1", "wine"): NOON - timedelta(hours=23)}
-    assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=earlier) == []
+    assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=[NOON - timedelta(hours=23)]) == []
+    assert _fires([_asks("a", 0), _asks("b", 1), _asks("c", 2)], fired=[NOON - timedelta(hours=25)]) == [
+        NOON + timedelta(minutes=2)
+    ]
+
+
+def test_a_moment_looked_at_again_does_not_fire_within_the_cooldown_of_a_later_firing():
+    # A late mention sends the campaign back: the earlier moment it now reaches is too close to the firing.
+    fired = [NOON + timedelta(minutes=20)]
+    assert _fires([_asks("a", 0), _asks("b", 10), _asks("c", 15), _asks("d", 20)], fired=fired) == []
 
 
 def test_lifecycle_campaigns_are_grouped_by_the_state_they_wait_for() -> None:
