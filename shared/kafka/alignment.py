@@ -31,11 +31,12 @@ time until it is handed on; once the first mark comes, the records still waiting
 places too, or one marked later and older would overtake them.
 
 A consumer just started knows no partition's marks yet. So a partition of a topic whose producers
-write marks (``awaits_marks``) waits for its first mark, holding the others back as an origin not
-heard from does, for up to ``first_mark_wait_s``: taken as unmarked meanwhile, it would hand on a
-replica's record before an older one of another replica behind it in the partition. A partition
-given no mark by then is read as unmarked (its records were published by hand, or its producers
-are all down).
+write marks (``awaits_marks``), from the first poll that names it (records or none: an owned
+partition that has delivered nothing yet may still hold the oldest record), waits for its first
+mark, holding the others back as an origin not heard from does, for up to ``first_mark_wait_s``:
+taken as unmarked meanwhile, it would hand on a replica's record before an older one of another
+replica behind it in the partition, or let the others run past it. A partition given no mark by
+then is read as unmarked (its records were published by hand, or its producers are all down).
 
 A partition fed by several processes of one producer (ingest's replicas) gets marks that name
 their origins (progress.py). It bounds by the least latest mark over every origin there is, so
@@ -180,8 +181,9 @@ class EventTimeAligner(Generic[K, R]):
         for partition, records in polled.items():
             if partition not in self._marked and (template := self._template(partition)) is not None:
                 self._start_marked(partition, template, now)
-            elif partition not in self._marked and partition not in self._unmarked and records:
-                if self._awaits_marks(partition):
+            elif partition not in self._marked and partition not in self._unmarked:
+                # Also one that has delivered nothing yet: what it will deliver is not known either.
+                if self._first_mark_wait_s > 0 and self._awaits_marks(partition):
                     self._marked[partition] = _Marks(since=now, awaiting=True)
                 else:
                     self._unmarked.add(partition)

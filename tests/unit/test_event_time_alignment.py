@@ -480,3 +480,15 @@ def test_records_held_before_a_partitions_first_mark_take_their_own_place_once_i
     step = align.step(polled, behind=set())
     assert [r[2] for r in step.ready] == [7, 8, 9]
     assert step.waiting_from == {}
+
+
+def test_a_consumer_just_started_waits_for_the_marks_of_a_partition_that_has_delivered_nothing_yet() -> None:
+    # A member's chat partition is fetched after their purchase partition: its older chat must not
+    # be overtaken, nor may the consumer promise anything past it.
+    align = origin_aligner(Clock(), first_mark_wait_s=30.0)
+    polled = {"buy": [("buy", 0, 9, ()), ("buy", 1, 11, ("raw/0",)), ("buy", 2, 11, ("raw/1",))], "chat": []}
+    step = align.step(polled, behind=set())
+    assert step.ready == [], "the chat partition's marks are not known yet"
+    assert align.complete_until(set()) is None
+    step = align.step({"chat": [("chat", 0, 7, ()), ("chat", 1, 11, ("raw/0",)), ("chat", 2, 11, ("raw/1",))]}, set())
+    assert [(r[0], r[2]) for r in step.ready] == [("chat", 7), ("buy", 9)]
