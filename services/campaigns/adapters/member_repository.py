@@ -57,6 +57,56 @@ async def apply_states(conn: Any, states: Sequence[MemberStateV1]) -> None:
     )
 
 
+async def record_engagement(conn: Any, rows: Sequence[tuple[str, int, datetime, Sequence[str]]]) -> None:
+    """(member, state version, at, communities engaged in): every state change's, a redelivered one once."""
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO engagement_history (member_id, state_version, at, engaged_in)
+           SELECT u.member_id, u.version, u.at, COALESCE(string_to_array(NULLIF(u.engaged, ''), E'\\x1f'), '{}')
+           FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[]) AS u(member_id, version, at, engaged)
+           ON CONFLICT DO NOTHING""",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        ["\x1f".join(r[3]) for r in rows],
+    )
+
+
+async def engaged_at(conn: Any, community_id: str, at: datetime, tiers: Sequence[str]) -> list[str]:
+    """The community's engaged members as of ``at``, by their latest state change up to it. A member
+    with no change recorded (stored before the history was kept) counts as stored."""
+    rows = await conn.fetch(
+        """SELECT member_id FROM (
+               SELECT DISTINCT ON (h.member_id) h.member_id, h.engaged_in
+               FROM engagement_history h
+               WHERE h.member_id IN (SELECT member_id FROM engagement_history WHERE engaged_in @> ARRAY[$1]::text[])
+                 AND h.at <= $2
+               ORDER BY h.member_id, h.at DESC, h.state_version DESC
+           ) latest
+           WHERE engaged_in @> ARRAY[$1]::text[]
+           UNION
+           SELECT m.member_id FROM members m
+           WHERE m.communities @> ARRAY[$1]::text[] AND m.engagement_tier = ANY($3::text[])
+             AND NOT EXISTS (SELECT 1 FROM engagement_history h WHERE h.member_id = m.member_id)""",
+        community_id,
+        at,
+        list(tiers),
+    )
+    return sorted(r["member_id"] for r in rows)
+
+
+async def forget_engagement_before(conn: Any, until: datetime) -> int:
+    """Let go of each state change a newer one of the same member, at or before ``until``, supersedes."""
+    status: str = await conn.execute(
+        """DELETE FROM engagement_history h USING engagement_history newer
+           WHERE newer.member_id = h.member_id AND newer.at <= $1
+             AND (newer.at, newer.state_version) > (h.at, h.state_version)""",
+        until,
+    )
+    return int(status.split()[-1])
+
+
 @dataclass(frozen=True)
 class Rhythm:
     """A member's purchases as campaigns counts them: how many, first and last."""
@@ -237,15 +287,6 @@ def view_after(
         communities=tuple(state.communities),
         state_version=state.state_version,
     )
-
-
-async def engaged_members(conn: Any, community_id: str, tiers: Sequence[str]) -> list[str]:
-    rows = await conn.fetch(
-        "SELECT member_id FROM members WHERE communities @> ARRAY[$1]::text[] AND engagement_tier = ANY($2::text[])",
-        community_id,
-        list(tiers),
-    )
-    return [r["member_id"] for r in rows]
 
 
 async def survivors_of(conn: Any, member_ids: Collection[str]) -> dict[str, str]:

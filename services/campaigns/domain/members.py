@@ -116,6 +116,11 @@ def business_day(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+def engaged_in(state: MemberStateV1) -> tuple[str, ...]:
+    """The communities a state leaves its member engaged in: theirs, if their tier is engaged."""
+    return tuple(state.communities) if state.engagement_tier in ENGAGED else ()
+
+
 def engaged_as_of(community: str, at: datetime, stored: Collection[str], changes: Sequence[MemberStateV1]) -> list[str]:
     """The community's engaged members at ``at``: as stored, then as the changes up to ``at`` left them."""
     engaged = set(stored)
@@ -124,7 +129,7 @@ def engaged_as_of(community: str, at: datetime, stored: Collection[str], changes
         if state.occurred_at <= at:
             latest[state.member_id] = state
     for member_id, state in latest.items():
-        if state.engagement_tier in ENGAGED and community in state.communities:
+        if community in engaged_in(state):
             engaged.add(member_id)
         else:
             engaged.discard(member_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from services.campaigns.adapters import clock_repository, decision_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
+from services.campaigns.domain.members import engaged_in
 from services.campaigns.domain.triggers import (
     Basket,
     Candidate,
@@ -121,6 +122,9 @@ def campaigns_handler(holder: CampaignHolder, settings: DecidingSettings) -> Han
             campaign_metrics.CONVERSIONS_WITHDRAWN.labels(campaign_id, arm).inc()
         # Stored last: until here, every candidate saw the member as of its own moment.
         await member_repository.apply_states(conn, states)
+        await member_repository.record_engagement(
+            conn, [(s.member_id, s.state_version, s.occurred_at, engaged_in(s)) for s in states]
+        )
 
     return handle
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.campaigns.adapters import clock_repository
+from services.campaigns.adapters import clock_repository, member_repository
 from services.campaigns.adapters import metrics as campaign_metrics
 from services.campaigns.service_layer.campaign_holder import CampaignHolder
 from services.campaigns.service_layer.clock import CLOCKED_TOPICS
@@ -24,6 +24,9 @@ from shared.postgres import outbox
 from shared.stopping import sleep_or_stop
 
 log = get_logger(__name__)
+
+ENGAGEMENT_KEPT = timedelta(days=7)
+FORGET_EVERY_S = 60.0
 
 
 class Timers:
@@ -66,10 +69,23 @@ class Timers:
             await outbox.append(conn, records)
         return len(records)
 
+    async def forget_old_engagement(self) -> int:
+        """Let go of engagement history no moment still to be looked at needs: superseded a week
+        before the clock (a late mention sends circle marketing back at most that far, in practice)."""
+        async with self._pool.acquire() as conn:
+            mark = await self.watermark(conn)
+            if mark is None:
+                return 0
+            return await member_repository.forget_engagement_before(conn, mark - ENGAGEMENT_KEPT)
+
     async def run(self, stop: asyncio.Event, interval_s: float) -> None:
+        forgot_at = time.monotonic()
         while not stop.is_set():
             try:
                 await self.fire_due()
+                if time.monotonic() - forgot_at >= FORGET_EVERY_S:
+                    forgot_at = time.monotonic()
+                    await self.forget_old_engagement()
             except Exception as exc:  # rolled back whole; the timers are still due next round
                 log.warning("firing due timers failed; retrying next round", error=repr(exc))
             await sleep_or_stop(stop, interval_s)

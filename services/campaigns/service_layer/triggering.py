@@ -217,7 +217,8 @@ async def community_interest(
             for at in firings:
                 if not await community_repository.fire(conn, campaign.id, key, at):
                     continue
-                stored = await member_repository.engaged_members(conn, key[0], [t.value for t in ENGAGED])
+                # As of the moment: a replica ahead of the group's clock may have stored newer states.
+                stored = await member_repository.engaged_at(conn, key[0], at, [t.value for t in ENGAGED])
                 members = engaged_as_of(key[0], at, stored, changes)
                 out += community_candidates(campaign, key[0], key[1], at, members)
             await community_repository.looked(conn, campaign.id, key, points[-1], window)

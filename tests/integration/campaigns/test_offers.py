@@ -267,6 +267,11 @@ async def test_circle_marketing_looks_at_a_moment_only_once_the_whole_group_is_c
     )
     await rig.publish([chat("c-2", "Which formula do you use?", T + timedelta(minutes=5))])
     await rig.publish([chat("c-3", "奶粉 again?", T + timedelta(minutes=10))])
+    # Read ahead of the group: c-3 drifts to lurker an hour later, which is not yet so at the moment.
+    later = T + timedelta(hours=1)
+    await rig.publish(
+        [state("c-3", Lifecycle.ACTIVE, at=later, version=3, tier=EngagementTier.LURKER, communities=("grp-1",))]
+    )
     await rig.wait_settled()
     await asyncio.sleep(1.0)  # the timer job looks every 0.2 s
     assert not [k for k in await rig.decisions() if "/circle/" in k], "two asked, but the group is not there yet"
@@ -279,5 +284,6 @@ async def test_circle_marketing_looks_at_a_moment_only_once_the_whole_group_is_c
         await asyncio.sleep(0.2)
     moment = (T + timedelta(minutes=5)).isoformat()
     assert circle == [f"{m}/circle/community:grp-1:baby_formula:{moment}" for m in members], (
-        "the second asker in the window is c-2, at T + 5 minutes, whatever order the questions came in"
+        "the second asker in the window is c-2, at T + 5 minutes, whatever order the questions came in; "
+        "c-3 was engaged then"
     )
