@@ -257,6 +257,9 @@ class EventTimeAligner(Generic[K, R]):
         """Event time up to which nothing older can still arrive from a partition that is behind."""
         now = self._clock()
         waited = self._waited()
+        # A partition whose wait for its first mark ran out since the last step bounds as unmarked
+        # now, not only from the next step: left awaiting, it would bound nothing at all.
+        self._give_up_waiting_for_marks(now)
         bounds = []
         behind = set(behind)
         for partition, marks in self._marked.items():

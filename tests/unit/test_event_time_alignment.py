@@ -492,3 +492,11 @@ def test_a_consumer_just_started_waits_for_the_marks_of_a_partition_that_has_del
     assert align.complete_until(set()) is None
     step = align.step({"chat": [("chat", 0, 7, ()), ("chat", 1, 11, ("raw/0",)), ("chat", 2, 11, ("raw/1",))]}, set())
     assert [(r[0], r[2]) for r in step.ready] == [("chat", 7), ("buy", 9)]
+
+
+def test_a_partition_whose_wait_for_marks_runs_out_between_steps_bounds_as_unmarked_at_once() -> None:
+    clock = Clock()
+    align = origin_aligner(clock, first_mark_wait_s=0.5)
+    align.step({"a": [("a", 0, 5, ())], "b": []}, behind={"b"})
+    clock.now = 1.0  # no step since: "b" is still behind, with nothing read from it
+    assert align.complete_until(behind={"b"}) is None, "b may still deliver anything"
