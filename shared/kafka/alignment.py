@@ -268,8 +268,7 @@ class EventTimeAligner(Generic[K, R]):
             if partition in self._paused:
                 bounds.append(self._read_until.get(partition, FAR_PAST))  # as below: the pause must end
                 continue
-            idle_s = self._first_mark_wait_s if marks.awaiting else self._mark_idle_s
-            promised = marks.bound(now, self._last_delivery.get(partition, now), idle_s)
+            promised = marks.bound(now, self._last_delivery.get(partition, now), self._mark_idle_s)
             if promised is not None:
                 bounds.append(promised)
         if self._max_idle_s > 0:
@@ -436,7 +435,7 @@ class _Marks:
     def bound(self, now: float, last_delivery: float, idle_s: float) -> datetime | None:
         """The least promise over the origins still heard from; None when none is."""
         if self.awaiting:
-            return FAR_PAST if now - self.since < idle_s else None
+            return FAR_PAST  # until its first mark; the aligner gives it up when its wait runs out
         promises = []
         for origin in self.expected | self.until.keys():
             # A partition's single producer shows it is alive with anything it delivers; one of

@@ -13,5 +13,6 @@ from shared.contracts.topics import (
 
 CONSUMES = (RAW_CHAT, RAW_PURCHASE)
 # The topics read in event-time order downstream (scoring's input): they carry ingest's progress marks.
-MARKED = (MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_PURCHASE, MEMBER_MERGED)
 PUBLISHES = (MEMBER_CHAT, MEMBER_COMMUNITY, MEMBER_PURCHASE, MEMBER_MERGED, NOTIFICATION_RECEIPT, INGEST_DLQ)
+# Ingest writes progress marks on every topic it publishes that is declared marked.
+MARKED = tuple(topic for topic in PUBLISHES if topic.progress_marked)
